@@ -1,0 +1,23 @@
+"""Tables of the analytics schema: its own read model, built only from events and holding no
+personal data."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Date, Table, Text, text
+
+from shared.bus.tables import bus_tables
+from shared.db import make_metadata
+
+metadata = make_metadata("analytics")
+bus = bus_tables(metadata)
+
+# Daily volumes by one dimension at a time (channel, source, category, region).
+daily_volume = Table(
+    "daily_volume",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("metric", Text, primary_key=True),  # received | registered
+    Column("dimension", Text, primary_key=True),
+    Column("value", Text, primary_key=True),
+    Column("count", BigInteger, nullable=False, server_default=text("0")),
+)

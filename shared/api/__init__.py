@@ -1,0 +1,1 @@
+"""What every service's HTTP layer shares: errors, the app factory, idempotency, health."""

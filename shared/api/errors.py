@@ -1,0 +1,136 @@
+"""One error shape for every 4xx (integrations §1, §5):
+``{"errors": [{"field": "content", "code": "too_long", "message": "中文 / English"}]}``.
+
+Codes are stable identifiers that clients may branch on; messages carry Chinese and English.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+
+@dataclass(frozen=True)
+class ErrorItem:
+    field: str | None
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "code": self.code, "message": self.message}
+
+
+def bilingual(zh: str, en: str) -> str:
+    return f"{zh} / {en}"
+
+
+class ApiError(Exception):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        zh: str,
+        en: str,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+        more: list[ErrorItem] | None = None,
+    ) -> None:
+        super().__init__(code)
+        self.status = status
+        self.items = [ErrorItem(field, code, bilingual(zh, en)), *(more or [])]
+        self.headers = headers or {}
+
+    @classmethod
+    def of(cls, status: int, items: list[ErrorItem]) -> ApiError:
+        err = cls(status, items[0].code, "", "", items[0].field)
+        err.items = items
+        return err
+
+
+def not_found(what_zh: str = "未找到", what_en: str = "not found") -> ApiError:
+    """Out of scope and absent look the same (architecture §2.6)."""
+    return ApiError(404, "not_found", what_zh, what_en)
+
+
+def error_response(status: int, items: list[ErrorItem], headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        orjson.dumps({"errors": [i.as_dict() for i in items]}),
+        status_code=status,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+# pydantic error types -> our stable codes and messages
+_PYDANTIC_CODES: dict[str, tuple[str, str, str]] = {
+    "missing": ("required", "必填字段缺失", "field required"),
+    "extra_forbidden": ("unknown_field", "不允许的字段", "unknown field"),
+    "string_too_long": ("too_long", "内容过长", "too long"),
+    "string_too_short": ("too_short", "内容过短或为空", "too short or empty"),
+    "string_pattern_mismatch": ("invalid_format", "格式不正确", "invalid format"),
+    "json_invalid": ("invalid_json", "JSON 格式错误", "malformed JSON"),
+    "enum": ("invalid_choice", "取值不在允许范围内", "value not allowed"),
+    "literal_error": ("invalid_choice", "取值不在允许范围内", "value not allowed"),
+    "int_parsing": ("invalid_type", "应为整数", "integer expected"),
+    "string_type": ("invalid_type", "应为字符串", "string expected"),
+    "bool_parsing": ("invalid_type", "应为布尔值", "boolean expected"),
+    "datetime_parsing": ("invalid_datetime", "时间格式不正确", "invalid date-time"),
+    "datetime_from_date_parsing": ("invalid_datetime", "时间格式不正确", "invalid date-time"),
+    "timezone_aware": ("invalid_datetime", "时间须带时区", "date-time needs an offset"),
+    "greater_than_equal": ("too_small", "数值过小", "value too small"),
+    "less_than_equal": ("too_large", "数值过大", "value too large"),
+    "model_type": ("invalid_type", "应为对象", "object expected"),
+    "list_type": ("invalid_type", "应为数组", "array expected"),
+}
+
+
+def field_path(loc: tuple[Any, ...]) -> str:
+    """``("body", "caller", "phone")`` -> ``caller.phone``; list indexes as ``[0]``."""
+    parts = [p for p in loc if p not in ("body", "query", "path", "header")]
+    out = ""
+    for p in parts:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        else:
+            out += ("." if out else "") + str(p)
+    return out or "body"
+
+
+def validation_items(errors: list[dict[str, Any]]) -> list[ErrorItem]:
+    items = []
+    for e in errors:
+        kind = e.get("type", "value_error")
+        code, zh, en = _PYDANTIC_CODES.get(kind, ("invalid", "取值无效", "invalid value"))
+        if kind == "value_error":
+            # our own validators raise ValueError("code|中文|English")
+            msg = str(e.get("ctx", {}).get("error", e.get("msg", "")))
+            if msg.count("|") == 2:
+                code, zh, en = msg.split("|")
+        items.append(ErrorItem(field_path(tuple(e.get("loc", ()))), code, bilingual(zh, en)))
+    return items
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> Response:
+        return error_response(exc.status, exc.items, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> Response:
+        return error_response(422, validation_items(list(exc.errors())))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> Response:
+        codes = {401: ("unauthorized", "未登录或凭证无效", "not authenticated"),
+                 403: ("forbidden", "无权操作", "forbidden"),
+                 404: ("not_found", "未找到", "not found"),
+                 405: ("method_not_allowed", "不支持的请求方法", "method not allowed")}
+        code, zh, en = codes.get(exc.status_code, ("http_error", "请求错误", str(exc.detail)))
+        return error_response(exc.status_code, [ErrorItem(None, code, bilingual(zh, en))],
+                              dict(exc.headers or {}))

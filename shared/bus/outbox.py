@@ -1,0 +1,86 @@
+"""Writing events: in the caller's transaction, next to the state change they describe."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import orjson
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from shared.bus.topology import consumers_of, notify_channel
+from shared.clock import Clock, system_clock
+from shared.events.envelope import Envelope, EventPayload
+from shared.ids import uuid7
+from shared.logging import current_trace_id
+
+
+async def publish(
+    db: AsyncConnection,
+    *,
+    producer: str,
+    event: EventPayload,
+    aggregate_id: str,
+    clock: Clock = system_clock,
+    occurred_at: datetime | None = None,
+    trace_id: str | None = None,
+    event_id: uuid.UUID | None = None,
+) -> Envelope:
+    """Append ``event`` to ``producer``'s outbox with one delivery per subscriber.
+
+    The caller's transaction commits it together with the state change, or neither happens.
+    ``aggregate_seq`` is allocated under a per-aggregate transaction lock, so the events of one
+    case are numbered in the order their transactions commit.
+    """
+    s = producer  # the producer's schema carries its name
+    envelope = Envelope(
+        event_id=event_id or uuid7(),
+        type=event.type,
+        version=event.version,
+        occurred_at=occurred_at or clock.now(),
+        producer=producer,
+        trace_id=trace_id or current_trace_id(),
+        aggregate_id=aggregate_id,
+        aggregate_seq=0,
+        payload=event.model_dump(mode="json"),
+    )
+    await db.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+        {"k": f"{s}:{aggregate_id}"},
+    )
+    row = (
+        await db.execute(
+            text(
+                f"""
+                WITH ev AS (
+                    INSERT INTO {s}.outbox_event
+                        (event_id, type, version, aggregate_id, aggregate_seq, occurred_at,
+                         trace_id, payload)
+                    VALUES (:event_id, :type, :version, :agg,
+                        COALESCE((SELECT max(aggregate_seq) FROM {s}.outbox_event
+                                  WHERE aggregate_id = :agg), 0) + 1,
+                        :occurred_at, :trace_id, CAST(:payload AS jsonb))
+                    RETURNING position, aggregate_seq
+                ), dl AS (
+                    INSERT INTO {s}.outbox_delivery (position, consumer, aggregate_id)
+                    SELECT ev.position, c, :agg FROM ev, unnest(CAST(:consumers AS text[])) AS c
+                )
+                SELECT aggregate_seq, pg_notify(:channel, '') FROM ev
+                """  # noqa: S608 - schema names come from code, never from input
+            ),
+            {
+                "event_id": envelope.event_id,
+                "type": envelope.type,
+                "version": envelope.version,
+                "agg": aggregate_id,
+                "occurred_at": envelope.occurred_at,
+                "trace_id": envelope.trace_id,
+                "payload": orjson.dumps(envelope.payload).decode(),
+                "consumers": consumers_of(envelope.type),
+                "channel": notify_channel(s),
+            },
+        )
+    ).one()
+    envelope.aggregate_seq = row[0]
+    return envelope

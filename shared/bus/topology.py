@@ -1,0 +1,31 @@
+"""Who listens to what. A producer writes one delivery row per subscriber of an event's type
+in the transaction that writes the event, so the set of subscribers is fixed here."""
+
+from __future__ import annotations
+
+SUBSCRIPTIONS: dict[str, frozenset[str]] = {
+    "casework": frozenset({"intake.petition.received"}),
+    "notify": frozenset({"casework.case.registered", "intake.otp.issued"}),
+    "analytics": frozenset({"intake.petition.received", "casework.case.registered"}),
+    # intake keeps the public tracking view, projected from casework's milestones
+    "intake": frozenset({"casework.case.registered"}),
+}
+
+
+def consumers_of(event_type: str) -> list[str]:
+    return sorted(c for c, types in SUBSCRIPTIONS.items() if event_type in types)
+
+
+def queue_name(consumer: str) -> str:
+    """Each subscriber's own arq queue."""
+    return f"minsheng:queue:{consumer}"
+
+
+def ack_key(producer: str) -> str:
+    """Redis list where consumers report the deliveries they recorded, for the producer's relay.
+    Losing it (FLUSHALL) only delays acknowledgement until the lease runs out."""
+    return f"minsheng:bus:ack:{producer}"
+
+
+def notify_channel(producer: str) -> str:
+    return f"minsheng_outbox_{producer}"

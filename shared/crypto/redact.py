@@ -1,0 +1,79 @@
+"""Redaction of phone and ID numbers typed into free text (petition content, notes, logs).
+
+Owns the patterns that find mainland mobile numbers, landlines and resident ID numbers
+inside arbitrary text, including Chinese text with no spaces around the numbers, and
+replaces them with their masked forms.
+"""
+
+from __future__ import annotations
+
+import re
+
+from shared.crypto.masking import mask_id_number, mask_phone
+
+__all__ = ["redact"]
+
+# Full-width digits and punctuation are common in text typed with a Chinese IME. They
+# are mapped one-to-one onto ASCII in a scratch copy, so match offsets still index the
+# original text and everything around a match is left exactly as typed.
+_FULLWIDTH = str.maketrans(
+    "０１２３４５６７８９＋－（）\u3000\u2010\u2011\u2012\u2013\u2014\u2212Ｘｘ",
+    "0123456789+-() ------Xx",
+)
+
+# Every alternative is fenced by (?<!\d) / (?!\d): digits touching a candidate mean it is
+# part of a longer number (order, bank card, tracking number) and it is left alone.
+# Mobile comes first so that "0086" + mobile (15 digits) is not taken for an old ID.
+_PATTERN = re.compile(
+    r"""
+    (?<!\d)
+    (?:
+        (?P<mobile>
+            (?:(?:\+|00)?86[ -]?)?
+            (?P<mobile_number>1[3-9]\d[ -]?\d{4}[ -]?\d{4})
+        )
+      | (?P<id18>\d{17}[\dXx])
+      | (?P<id15>\d{15})
+      | (?P<landline>
+            (?P<area>\(0\d{2,3}\)\ ?|0\d{2,3}-)
+            (?P<local>\d{7,8})
+        )
+    )
+    (?!\d)
+    """,
+    re.VERBOSE | re.ASCII,
+)
+_SEPARATORS = str.maketrans("", "", " -")
+
+
+def _mask(match: re.Match[str], original: str) -> str:
+    if match.group("mobile") is not None:
+        return mask_phone(match.group("mobile_number").translate(_SEPARATORS))
+    if match.group("landline") is not None:
+        local = match.group("local")
+        # The area code stays as typed (keeps full-width brackets); it is not personal.
+        area = original[match.start("area") : match.end("area")]
+        return area + "*" * (len(local) - 4) + local[-4:]
+    return mask_id_number(match.group())
+
+
+def redact(text: str) -> str:
+    """Replace phone and ID numbers in ``text`` with masked forms.
+
+    ``电话13800138000联系`` -> ``电话138****8000联系``; ``+86 138-0013-8000`` ->
+    ``138****8000``; ``0755-12345678`` -> ``0755-****5678``; 18- and 15-digit ID numbers
+    -> ``440306********1234``. Longer digit runs and already-masked numbers are untouched.
+    """
+    if not text:
+        return text
+    scratch = text.translate(_FULLWIDTH)
+    pieces: list[str] = []
+    last = 0
+    for match in _PATTERN.finditer(scratch):
+        pieces.append(text[last : match.start()])
+        pieces.append(_mask(match, text))
+        last = match.end()
+    if not pieces:
+        return text
+    pieces.append(text[last:])
+    return "".join(pieces)

@@ -1,0 +1,88 @@
+"""Engines (one per database URL, shared by the schemas living in it) and the metadata
+naming convention every service uses."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+from sqlalchemy import MetaData
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from shared.settings import Settings
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def make_metadata(schema: str) -> MetaData:
+    return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
+
+
+# Errors after which the same work may succeed later (database restarting, connection lost,
+# serialisation conflicts). Everything else is a bug or bad data.
+_TRANSIENT_ASYNCPG = (
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.SerializationError,
+    asyncpg.exceptions.DeadlockDetectedError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.ConnectionFailureError,
+    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.LockNotAvailableError,
+)
+
+
+def transient_db_errors(exc: BaseException) -> bool:
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, DBAPIError):
+        orig = getattr(exc.orig, "__cause__", None) or exc.orig
+        return isinstance(orig, _TRANSIENT_ASYNCPG) or isinstance(exc.orig, _TRANSIENT_ASYNCPG)
+    return isinstance(
+        exc, (*_TRANSIENT_ASYNCPG, ConnectionError, OSError, asyncio.TimeoutError)
+    )
+
+
+class Database:
+    """Engines keyed by URL, so schemas that share a database share a pool."""
+
+    def __init__(self, settings: Settings, pool_size: int | None = None) -> None:
+        self.settings = settings
+        self.pool_size = pool_size or settings.db_pool_size
+        self._engines: dict[str, AsyncEngine] = {}
+
+    def engine(self, schema: str) -> AsyncEngine:
+        url = self.settings.database_url_for(schema)
+        if url not in self._engines:
+            self._engines[url] = create_async_engine(
+                url,
+                pool_size=self.pool_size,
+                max_overflow=self.pool_size,
+                pool_pre_ping=True,
+                pool_recycle=1800,
+                connect_args={"server_settings": {"application_name": "minsheng"}},
+            )
+        return self._engines[url]
+
+    @asynccontextmanager
+    async def transaction(self, schema: str) -> AsyncIterator[AsyncConnection]:
+        async with self.engine(schema).begin() as conn:
+            yield conn
+
+    async def dispose(self) -> None:
+        for engine in self._engines.values():
+            await engine.dispose()
+        self._engines.clear()

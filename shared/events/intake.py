@@ -1,0 +1,40 @@
+"""Events produced by intake."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from shared.events.envelope import EventPayload
+
+
+class PetitionReceivedV1(EventPayload):
+    type: ClassVar[str] = "intake.petition.received"
+    version: ClassVar[int] = 1
+
+    case_id: str
+    tracking_no: str
+    source: str
+    channel: str
+    title: str  # redacted of phone and ID numbers
+    content: str  # redacted of phone and ID numbers
+    category_code: str | None = None
+    region_code: str
+    received_at: datetime
+    people_count: int = 1
+    anonymous: bool = False
+    accusation: bool = False
+    person_key: str | None = None  # pseudonymous: a keyed hash, never the identifier itself
+    idempotency_key_hash: str | None = None
+    pii: dict[str, str] | None = None  # sealed {name, phone, id_number, address}
+
+
+class OneTimeCodeIssuedV1(EventPayload):
+    """A citizen asked to sign in: notify sends the code (sealed in ``pii``) by SMS."""
+
+    type: ClassVar[str] = "intake.otp.issued"
+    version: ClassVar[int] = 1
+
+    request_id: str
+    expires_at: datetime
+    pii: dict[str, str]  # sealed {phone, code}

@@ -1,0 +1,26 @@
+"""Every event type the system knows, by (type, version)."""
+
+from __future__ import annotations
+
+from shared.events.casework import CaseRegisteredV1
+from shared.events.envelope import EventPayload
+from shared.events.intake import OneTimeCodeIssuedV1, PetitionReceivedV1
+
+_ALL: list[type[EventPayload]] = [
+    PetitionReceivedV1,
+    OneTimeCodeIssuedV1,
+    CaseRegisteredV1,
+]
+
+EVENT_TYPES: dict[tuple[str, int], type[EventPayload]] = {(c.type, c.version): c for c in _ALL}
+
+
+class UnknownEventType(KeyError):
+    pass
+
+
+def payload_class(type_: str, version: int) -> type[EventPayload]:
+    try:
+        return EVENT_TYPES[(type_, version)]
+    except KeyError:
+        raise UnknownEventType(f"{type_} v{version}") from None

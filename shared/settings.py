@@ -1,0 +1,152 @@
+"""All settings, read from the environment (prefix ``MINSHENG_``), architecture §4.
+
+With no ``MINSHENG_DATABASE_URL`` / ``MINSHENG_REDIS_URL`` the URLs of the embedded servers
+that ``minsheng run`` started are read from ``$MINSHENG_DATA_DIR/runtime.json``, so every
+process (and the CLI) given the same data dir finds the same servers.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICES = ("intake", "casework", "notify", "analytics")
+
+# Development defaults. `MINSHENG_ENV=prod` refuses to start with any of them.
+DEV_SECRET_KEY = "dev-secret-key-change-me-0123456789abcdef"
+DEV_DATA_KEYS = "dev1:ZGV2LWRhdGEta2V5LTAwMDAwMDAwMDAwMDAwMDAwMDA="
+DEV_HASH_KEY = "dev-hash-key-change-me"
+DEV_HOTLINE_KEYS = "hotline-dev:dev-hotline-secret"
+DEV_EXCHANGE_KEYS = "province-dev:dev-exchange-secret"
+DEV_OPEN311_KEYS = "open311-dev-key"
+
+
+class SettingsError(RuntimeError):
+    """A setting that must not be used in this environment."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MINSHENG_", extra="ignore")
+
+    env: Literal["dev", "test", "prod"] = "dev"
+    port: int = 8000
+    host: str = "127.0.0.1"
+    data_dir: Path = Path(".minsheng")
+    public_base_url: str = ""
+
+    database_url: str | None = None
+    intake_database_url: str | None = None
+    casework_database_url: str | None = None
+    notify_database_url: str | None = None
+    analytics_database_url: str | None = None
+    identity_database_url: str | None = None
+    redis_url: str | None = None
+
+    secret_key: str = DEV_SECRET_KEY
+    data_keys: str = DEV_DATA_KEYS
+    hash_key: str = DEV_HASH_KEY
+    hotline_keys: str = DEV_HOTLINE_KEYS
+    exchange_keys: str = DEV_EXCHANGE_KEYS
+    hotline_callback_url: str = ""
+    province_exchange_url: str = ""
+    open311_api_keys: str = DEV_OPEN311_KEYS
+    sms_gateway_url: str = ""
+    smtp_url: str = ""
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    # Access tokens: short-lived, revocable; staff sessions expire when idle.
+    access_token_minutes: int = 15
+    session_idle_minutes: int = 30
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+
+    # The bus (architecture §2.3): a delivery not acknowledged within the lease is sent again.
+    bus_lease_seconds: float = 15.0
+    bus_batch_size: int = Field(default=200, ge=1, le=5000)
+    bus_job_timeout_seconds: int = 20
+    bus_max_attempts: int = 8
+    bus_poll_seconds: float = 1.0
+    worker_max_jobs: int = 8
+    db_pool_size: int = 10
+
+    # Tracking view brute-force lock (integrations §5).
+    tracking_max_failures: int = 10
+    tracking_lock_minutes: int = 15
+
+    def database_url_for(self, schema: str) -> str:
+        """The SQLAlchemy URL of the database that holds ``schema``."""
+        specific = getattr(self, f"{schema}_database_url", None)
+        url = specific or self.database_url or self.runtime().get("database_url")
+        if not url:
+            raise SettingsError(
+                "no database: set MINSHENG_DATABASE_URL or start the embedded system with "
+                "`minsheng run` (it writes "
+                f"{self.data_dir / 'runtime.json'})"
+            )
+        return to_async_url(url)
+
+    def redis_dsn(self) -> str:
+        url = self.redis_url or self.runtime().get("redis_url")
+        if not url:
+            raise SettingsError(
+                "no Redis: set MINSHENG_REDIS_URL or start the embedded system with `minsheng run`"
+            )
+        return url
+
+    def runtime(self) -> dict[str, str]:
+        path = self.data_dir / "runtime.json"
+        if not path.exists():
+            return {}
+        data: dict[str, str] = json.loads(path.read_text())
+        return data
+
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def public_url(self) -> str:
+        return self.public_base_url or self.base_url()
+
+    def check_for_production(self) -> None:
+        """Refuse development secrets outside development (architecture §4)."""
+        if self.env != "prod":
+            return
+        defaults = {
+            "MINSHENG_SECRET_KEY": (self.secret_key, DEV_SECRET_KEY),
+            "MINSHENG_DATA_KEYS": (self.data_keys, DEV_DATA_KEYS),
+            "MINSHENG_HASH_KEY": (self.hash_key, DEV_HASH_KEY),
+            "MINSHENG_HOTLINE_KEYS": (self.hotline_keys, DEV_HOTLINE_KEYS),
+            "MINSHENG_EXCHANGE_KEYS": (self.exchange_keys, DEV_EXCHANGE_KEYS),
+            "MINSHENG_OPEN311_API_KEYS": (self.open311_api_keys, DEV_OPEN311_KEYS),
+        }
+        bad = [name for name, (value, default) in defaults.items() if value == default]
+        if bad:
+            raise SettingsError(
+                "MINSHENG_ENV=prod refuses the development defaults of: " + ", ".join(bad)
+            )
+        if len(self.secret_key) < 32:
+            raise SettingsError("MINSHENG_SECRET_KEY must be at least 32 characters in prod")
+
+
+def to_async_url(url: str) -> str:
+    """Accept plain ``postgresql://`` URLs and use the asyncpg driver."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    return url
+
+
+def to_plain_url(url: str) -> str:
+    """The libpq form of a URL (for asyncpg.connect and psql)."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
