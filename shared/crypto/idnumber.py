@@ -48,7 +48,7 @@ def normalize_phone(value: str) -> str:
         return text[3:]
     if text.startswith("0086"):
         return text[4:]
-    if len(text) == 13 and text.startswith("86") and _MOBILE_RE.fullmatch(text[2:]):
+    if text.startswith("86") and _MOBILE_RE.fullmatch(text[2:]):
         return text[2:]
     return text
 
@@ -89,7 +89,7 @@ def is_valid_id_number(value: object) -> bool:
     18 characters: 17 digits plus a check character that matches GB 11643-1999, with a
     real birth date (YYYYMMDD, year 1900-2100) at positions 7-14. 15 digits (the
     pre-1999 format, which has no checksum): a real YYMMDD birth date in the 1900s.
-    Surrounding whitespace and a lower-case ``x`` are accepted.
+    Whitespace, full-width digits and a lower-case ``x`` are accepted.
     """
     if not isinstance(value, str):
         return False

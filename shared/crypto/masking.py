@@ -17,6 +17,10 @@ __all__ = ["mask_address", "mask_email", "mask_id_number", "mask_name", "mask_ph
 
 MASK = "****"
 
+# Below these lengths, keeping the usual head and tail would reveal most of the value.
+_MIN_PARTIAL_PHONE = 8
+_MIN_PARTIAL_ID = 15
+
 # "*" is allowed so that masking an already-masked value gives the same value back.
 _PHONE_CHARS_RE = re.compile(r"[0-9*]+")
 _ID_CHARS_RE = re.compile(r"[0-9A-Z*]+")
@@ -24,14 +28,10 @@ _ID_CHARS_RE = re.compile(r"[0-9A-Z*]+")
 # Names of administrative units never contain these; stopping at them keeps a street,
 # town or housing estate from being taken for a district.
 _NOT_IN_NAME = r"省市区县旗镇乡街道路号村巷弄栋楼室\d\s"
-_PROVINCE = (
-    rf"(?:北京市|天津市|上海市|重庆市|[^{_NOT_IN_NAME}]{{2,8}}?(?:省|自治区|特别行政区))"
-)
+_PROVINCE = rf"(?:北京市|天津市|上海市|重庆市|[^{_NOT_IN_NAME}]{{2,8}}?(?:省|自治区|特别行政区))"
 _CITY = rf"(?:[^{_NOT_IN_NAME}]{{1,10}}?(?:市|自治州|地区|盟))"
 _DISTRICT = rf"(?:[^{_NOT_IN_NAME}]{{1,10}}?(?:区|县|市|旗))"
-_ADDRESS_HEAD_RE = re.compile(
-    rf"(?:{_PROVINCE}\s*(?:{_CITY}\s*)?|{_CITY}\s*)(?:{_DISTRICT})?"
-)
+_ADDRESS_HEAD_RE = re.compile(rf"(?:{_PROVINCE}\s*(?:{_CITY}\s*)?|{_CITY}\s*)(?:{_DISTRICT})?")
 
 
 @overload
@@ -46,7 +46,7 @@ def mask_phone(phone: str | None) -> str | None:
     if phone is None:
         return None
     digits = normalize_phone(phone)
-    if len(digits) >= 8 and _PHONE_CHARS_RE.fullmatch(digits):
+    if len(digits) >= _MIN_PARTIAL_PHONE and _PHONE_CHARS_RE.fullmatch(digits):
         return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
     return "*" * len(digits)
 
@@ -64,7 +64,7 @@ def mask_id_number(id_number: str | None) -> str | None:
     if id_number is None:
         return None
     number = normalize_id_number(id_number)
-    if len(number) >= 15 and _ID_CHARS_RE.fullmatch(number):
+    if len(number) >= _MIN_PARTIAL_ID and _ID_CHARS_RE.fullmatch(number):
         return number[:6] + "*" * (len(number) - 10) + number[-4:]
     return "*" * len(number)
 

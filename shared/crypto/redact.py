@@ -16,9 +16,18 @@ __all__ = ["redact"]
 # Full-width digits and punctuation are common in text typed with a Chinese IME. They
 # are mapped one-to-one onto ASCII in a scratch copy, so match offsets still index the
 # original text and everything around a match is left exactly as typed.
-_FULLWIDTH = str.maketrans(
-    "０１２３４５６７８９＋－（）\u3000\u2010\u2011\u2012\u2013\u2014\u2212Ｘｘ",
-    "0123456789+-() ------Xx",
+_FULLWIDTH: dict[int, int] = {0xFF10 + i: ord("0") + i for i in range(10)}
+_FULLWIDTH.update(
+    {
+        0xFF0B: ord("+"),
+        0xFF0D: ord("-"),
+        0xFF08: ord("("),
+        0xFF09: ord(")"),
+        0xFF38: ord("X"),
+        0xFF58: ord("x"),
+        0x3000: ord(" "),
+        **{dash: ord("-") for dash in (0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2015, 0x2212)},
+    }
 )
 
 # Every alternative is fenced by (?<!\d) / (?!\d): digits touching a candidate mean it is

@@ -109,7 +109,7 @@ _BY_CODE, _DUTIES = _build()
 _ALL: tuple[Category, ...] = tuple(_BY_CODE.values())
 _CHILDREN: dict[str | None, tuple[Category, ...]] = {}
 for _node in _ALL:
-    _CHILDREN[_node.parent_code] = _CHILDREN.get(_node.parent_code, ()) + (_node,)
+    _CHILDREN[_node.parent_code] = (*_CHILDREN.get(_node.parent_code, ()), _node)
 _BY_SERVICE: dict[str, Category] = {
     c.open311_service_code: c for c in _ALL if c.open311_service_code is not None
 }

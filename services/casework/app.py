@@ -1,0 +1,15 @@
+"""The casework service (办理): the statutory workflow on the legal clock."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from shared.api.app import create_service_app
+from shared.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    return create_service_app(
+        "casework", [], settings=settings, title="Minsheng casework (办理)",
+        description="Cases, routing, deadlines, replies and notices.",
+    )

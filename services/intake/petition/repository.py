@@ -1,0 +1,126 @@
+"""Every query of the petition domain."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.intake.models import person, person_identifier, petition, public_milestone
+
+
+async def find_person(db: AsyncConnection, *, kind: str, value_hash: str) -> uuid.UUID | None:
+    return await db.scalar(
+        select(person_identifier.c.person_id).where(
+            person_identifier.c.kind == kind, person_identifier.c.value_hash == value_hash
+        )
+    )
+
+
+async def link_person(db: AsyncConnection, *, kind: str, value_hash: str, new_id: uuid.UUID) -> uuid.UUID:
+    """The person holding this identifier, created if unknown (race-safe)."""
+    existing = await find_person(db, kind=kind, value_hash=value_hash)
+    if existing is not None:
+        return existing
+    await db.execute(person.insert().values(person_id=new_id))
+    linked = await db.scalar(
+        text(
+            "INSERT INTO intake.person_identifier (kind, value_hash, person_id) "
+            "VALUES (:k, :h, :p) ON CONFLICT DO NOTHING RETURNING person_id"
+        ),
+        {"k": kind, "h": value_hash, "p": new_id},
+    )
+    if linked is None:  # someone linked it first: use theirs
+        found = await find_person(db, kind=kind, value_hash=value_hash)
+        assert found is not None
+        return found
+    return new_id
+
+
+async def insert_petition(db: AsyncConnection, **values: Any) -> None:
+    await db.execute(petition.insert().values(**values))
+
+
+async def tracking_no_taken(db: AsyncConnection, tracking_no: str) -> bool:
+    return (
+        await db.scalar(select(petition.c.case_id).where(petition.c.tracking_no == tracking_no))
+    ) is not None
+
+
+async def get_by_tracking_no(db: AsyncConnection, tracking_no: str) -> Row[Any] | None:
+    return (
+        await db.execute(select(petition).where(petition.c.tracking_no == tracking_no))
+    ).first()
+
+
+async def milestones(db: AsyncConnection, case_id: uuid.UUID) -> list[Row[Any]]:
+    return list(
+        (
+            await db.execute(
+                select(public_milestone)
+                .where(public_milestone.c.case_id == case_id)
+                .order_by(public_milestone.c.occurred_at, public_milestone.c.seq)
+            )
+        ).all()
+    )
+
+
+async def record_milestone(
+    db: AsyncConnection, *, case_id: uuid.UUID, seq: int, milestone: str, status: str,
+    message: str, occurred_at: datetime,
+) -> None:
+    await db.execute(
+        text(
+            "INSERT INTO intake.public_milestone "
+            "(case_id, seq, milestone, status, message, occurred_at) "
+            "VALUES (:c, :s, :m, :st, :msg, :at) ON CONFLICT DO NOTHING"
+        ),
+        {"c": case_id, "s": seq, "m": milestone, "st": status, "msg": message, "at": occurred_at},
+    )
+    await db.execute(
+        petition.update().where(petition.c.case_id == case_id).values(status=status)
+    )
+
+
+async def guard_state(db: AsyncConnection, tracking_no: str) -> Row[Any] | None:
+    return (
+        await db.execute(
+            text("SELECT failures, locked_until FROM intake.tracking_guard WHERE tracking_no = :t"),
+            {"t": tracking_no},
+        )
+    ).first()
+
+
+async def guard_fail(
+    db: AsyncConnection, *, tracking_no: str, now: datetime, max_failures: int, lock_seconds: int
+) -> None:
+    await db.execute(
+        text(
+            """
+            INSERT INTO intake.tracking_guard (tracking_no, failures, updated_at)
+            VALUES (:t, 1, :now)
+            ON CONFLICT (tracking_no) DO UPDATE SET
+                failures = CASE WHEN tracking_guard.locked_until IS NOT NULL
+                                     AND tracking_guard.locked_until <= :now
+                                THEN 1 ELSE tracking_guard.failures + 1 END,
+                locked_until = CASE
+                    WHEN tracking_guard.locked_until IS NOT NULL
+                         AND tracking_guard.locked_until <= :now THEN NULL
+                    WHEN tracking_guard.failures + 1 >= :max
+                         THEN :now + make_interval(secs => :lock)
+                    ELSE tracking_guard.locked_until END,
+                updated_at = :now
+            """
+        ),
+        {"t": tracking_no, "now": now, "max": max_failures, "lock": lock_seconds},
+    )
+
+
+async def guard_reset(db: AsyncConnection, tracking_no: str) -> None:
+    await db.execute(
+        text("DELETE FROM intake.tracking_guard WHERE tracking_no = :t"), {"t": tracking_no}
+    )

@@ -1,0 +1,120 @@
+"""Every query of the message domain."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import text
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+WAKE_CHANNEL = "minsheng_notify_message"
+
+
+async def add_message(
+    db: AsyncConnection, *, message_id: uuid.UUID, event_id: uuid.UUID, recipient_hash: str,
+    channel: str, kind: str, case_id: uuid.UUID | None, recipient_enc: str, body_enc: str,
+) -> bool:
+    """One message per (event, recipient, channel); False when it already exists."""
+    inserted = await db.scalar(
+        text(
+            "INSERT INTO notify.message (message_id, event_id, recipient_hash, channel, kind, "
+            "case_id, recipient_enc, body_enc) VALUES (:m, :e, :r, :ch, :k, :c, :re, :be) "
+            "ON CONFLICT (event_id, recipient_hash, channel) DO NOTHING RETURNING 1"
+        ),
+        {"m": message_id, "e": event_id, "r": recipient_hash, "ch": channel, "k": kind,
+         "c": case_id, "re": recipient_enc, "be": body_enc},
+    )
+    if inserted:
+        await db.execute(text("SELECT pg_notify(:c, '')"), {"c": WAKE_CHANNEL})
+    return inserted is not None
+
+
+async def claim_due(db: AsyncConnection, *, limit: int, lease_seconds: float) -> list[Row[Any]]:
+    return list(
+        (
+            await db.execute(
+                text(
+                    """
+                    UPDATE notify.message m
+                    SET leased_until = now() + make_interval(secs => :lease),
+                        attempts = m.attempts + 1
+                    WHERE m.message_id IN (
+                        SELECT message_id FROM notify.message
+                        WHERE status = 'pending' AND next_attempt_at <= now()
+                          AND (leased_until IS NULL OR leased_until < now())
+                        ORDER BY next_attempt_at
+                        LIMIT :n FOR UPDATE SKIP LOCKED)
+                    RETURNING m.message_id, m.channel, m.kind, m.recipient_enc, m.body_enc,
+                              m.attempts
+                    """
+                ),
+                {"n": limit, "lease": lease_seconds},
+            )
+        ).all()
+    )
+
+
+async def mark_sent(db: AsyncConnection, *, message_id: uuid.UUID, provider_ref: str | None) -> None:
+    await db.execute(
+        text(
+            "UPDATE notify.message SET status = 'sent', sent_at = now(), provider_ref = :p, "
+            "leased_until = NULL, last_error = NULL WHERE message_id = :m"
+        ),
+        {"m": message_id, "p": provider_ref},
+    )
+
+
+async def mark_retry(db: AsyncConnection, *, message_id: uuid.UUID, error: str, at: datetime) -> None:
+    await db.execute(
+        text(
+            "UPDATE notify.message SET next_attempt_at = :at, leased_until = NULL, "
+            "last_error = :err WHERE message_id = :m"
+        ),
+        {"m": message_id, "err": error, "at": at},
+    )
+
+
+async def mark_dead(db: AsyncConnection, *, message_id: uuid.UUID, target: str, error: str,
+                    attempts: int) -> None:
+    await db.execute(
+        text(
+            "UPDATE notify.message SET status = 'failed', leased_until = NULL, last_error = :err "
+            "WHERE message_id = :m"
+        ),
+        {"m": message_id, "err": error},
+    )
+    await db.execute(
+        text(
+            "INSERT INTO notify.dead_letter (kind, ref, target, payload, error, attempts) "
+            "VALUES ('delivery', :ref, :t, CAST(:p AS jsonb), :err, :n)"
+        ),
+        {"ref": str(message_id), "t": target,
+         "p": orjson.dumps({"message_id": str(message_id)}).decode(), "err": error, "n": attempts},
+    )
+
+
+async def requeue_replayed(db: AsyncConnection) -> int:
+    """Deliveries an operator asked to replay go back to pending with fresh attempts."""
+    rows = (
+        await db.execute(
+            text(
+                "UPDATE notify.dead_letter SET state = 'replayed', replayed_at = now() "
+                "WHERE kind = 'delivery' AND state = 'replay_requested' RETURNING ref"
+            )
+        )
+    ).all()
+    for (ref,) in rows:
+        await db.execute(
+            text(
+                "UPDATE notify.message SET status = 'pending', attempts = 0, "
+                "next_attempt_at = now(), leased_until = NULL WHERE message_id = :m"
+            ),
+            {"m": uuid.UUID(ref)},
+        )
+    if rows:
+        await db.execute(text("SELECT pg_notify(:c, '')"), {"c": WAKE_CHANNEL})
+    return len(rows)
