@@ -16,7 +16,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, ORJSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from shared.api.app import readiness
@@ -111,10 +111,10 @@ class BaseUrlApp:
         spec: dict[str, Any] = {}
 
         @own.get("/openapi.json", include_in_schema=False)
-        async def openapi() -> ORJSONResponse:
+        async def openapi() -> JSONResponse:
             if not spec:
                 spec.update(merged_openapi(self.apps))
-            return ORJSONResponse(spec)
+            return JSONResponse(spec)
 
         @own.get("/docs", include_in_schema=False)
         async def docs() -> HTMLResponse:
@@ -125,11 +125,11 @@ class BaseUrlApp:
             return {"status": "ok"}
 
         @own.get("/readyz", include_in_schema=False)
-        async def readyz() -> ORJSONResponse:
+        async def readyz() -> JSONResponse:
             result = {name: await readiness(app, name) for name, app in self.apps.items()}
             ready = {name: all(c["ok"] for c in checks.values()) for name, checks in result.items()}
             ok = all(ready.values())
-            return ORJSONResponse({"ready": ok, "services": ready, "checks": result},
+            return JSONResponse({"ready": ok, "services": ready, "checks": result},
                                   status_code=200 if ok else 503)
 
         @own.get("/", include_in_schema=False)

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import JSONResponse
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
@@ -62,22 +62,22 @@ def create_app(log_path: Path | None = None) -> FastAPI:
     app.state.gateway = state
 
     @app.post("/v1/messages", status_code=202)
-    async def send(request: Request) -> ORJSONResponse:
+    async def send(request: Request) -> JSONResponse:
         if state.fail_remaining:
             with state.lock:
                 state.fail_remaining -= 1
-            return ORJSONResponse({"error": "unavailable"}, status_code=state.fail_status)
+            return JSONResponse({"error": "unavailable"}, status_code=state.fail_status)
         try:
             body = orjson.loads(await request.body())
             message_id = str(uuid.UUID(str(body["message_id"])))
             phone, text = str(body["phone"]), str(body["text"])
         except (ValueError, KeyError, TypeError):
-            return ORJSONResponse({"error": "bad_request"}, status_code=400)
+            return JSONResponse({"error": "bad_request"}, status_code=400)
         if not _MOBILE.match(phone):
-            return ORJSONResponse({"error": "invalid_phone"}, status_code=400)
+            return JSONResponse({"error": "invalid_phone"}, status_code=400)
         new = state.record({"message_id": message_id, "phone": phone, "text": text,
                             "urgent": bool(body.get("urgent")), "received_at": time.time()})
-        return ORJSONResponse({"message_id": message_id,
+        return JSONResponse({"message_id": message_id,
                                "status": "accepted" if new else "duplicate",
                                "provider_ref": f"SIM-{message_id[:8]}"}, status_code=202)
 

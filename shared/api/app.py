@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import ORJSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from sqlalchemy import text
 
@@ -71,7 +71,6 @@ def create_service_app(
         description=description,
         version="0.1.0",
         lifespan=lifespan,
-        default_response_class=ORJSONResponse,
     )
     app.state.settings = cfg
     app.state.service = service
@@ -115,7 +114,7 @@ def health_router(service: str) -> APIRouter:
     async def readyz(request: Request) -> Response:
         checks = await readiness(request.app, service)
         ok = all(c["ok"] for c in checks.values())
-        return ORJSONResponse({"ready": ok, "service": service, "checks": checks},
+        return JSONResponse({"ready": ok, "service": service, "checks": checks},
                               status_code=200 if ok else 503)
 
     @router.get("/metrics", summary="Prometheus metrics")
