@@ -125,6 +125,20 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(_: Request, exc: RequestValidationError) -> Response:
         return error_response(422, validation_items(list(exc.errors())))
 
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> Response:
+        from shared.db import transient_db_errors
+        from shared.logging import get_logger
+
+        if transient_db_errors(exc):
+            # the database is restarting or unreachable: nothing was committed, retry later
+            return error_response(503, [ErrorItem(None, "service_unavailable", bilingual(
+                "服务暂时不可用，请稍后重试", "temporarily unavailable; retry later"))],
+                {"Retry-After": "1"})
+        get_logger(__name__).error("http.unhandled", error=type(exc).__name__)
+        return error_response(500, [ErrorItem(None, "internal_error", bilingual(
+            "服务器内部错误", "internal error"))])
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> Response:
         codes = {401: ("unauthorized", "未登录或凭证无效", "not authenticated"),

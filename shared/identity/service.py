@@ -562,7 +562,7 @@ async def authenticate(
             staff_id=staff_id,
             created_at=now,
             last_seen_at=now,
-            user_agent=(user_agent or None) and user_agent[:USER_AGENT_MAX],
+            user_agent=user_agent[:USER_AGENT_MAX] if user_agent else None,
         )
     )
     account = _staff({**row, **changes})

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 import pyotp
 import pytest
 from fastapi import Depends, FastAPI
-from sqlalchemy import Column, MetaData, Table, Text, select
+from sqlalchemy import Column, ColumnElement, MetaData, Table, Text, select
 from sqlalchemy.dialects.postgresql import asyncpg
 
 from shared.api.errors import ApiError
@@ -66,7 +68,7 @@ def staff(
     )
 
 
-def code(status: int, fn, *args, **kwargs) -> str:  # type: ignore[no-untyped-def]
+def code(status: int, fn: Callable[..., object], *args: Any, **kwargs: Any) -> str:
     with pytest.raises(ApiError) as info:
         fn(*args, **kwargs)
     assert info.value.status == status
@@ -120,7 +122,7 @@ def test_expired_grace_accepts_recently_expired(settings: Settings, clock: Fixed
 
 def test_tampered_token_is_invalid(settings: Settings, clock: FixedClock) -> None:
     token = issue_access_token(staff(), settings, clock)
-    header, payload, signature = token.split(".")
+    header, _payload, signature = token.split(".")
     # Forge a payload with more roles, keep the old signature.
     claims = jwt.decode(
         token, options={"verify_signature": False, "verify_aud": False, "verify_exp": False}
@@ -146,7 +148,7 @@ def test_wrong_audience_or_issuer_or_algorithm(settings: Settings, clock: FixedC
     ):
         token = jwt.encode(claims, key, algorithm="HS256")
         assert code(401, decode_access_token, token, settings, clock) == "invalid_token"
-    none_alg = jwt.encode({**base, "iss": ISSUER, "aud": AUDIENCE}, None, algorithm="none")
+    none_alg = jwt.encode({**base, "iss": ISSUER, "aud": AUDIENCE}, "", algorithm="none")
     assert code(401, decode_access_token, none_alg, settings, clock) == "invalid_token"
 
 
@@ -257,7 +259,7 @@ def test_require_roles_rejects_unknown_role_names() -> None:
 org = Table("org", MetaData(), Column("path", Text), Column("region", Text))
 
 
-def compiled(clause) -> str:  # type: ignore[no-untyped-def]
+def compiled(clause: ColumnElement[bool]) -> str:
     return str(
         select(org.c.path)
         .where(clause)
