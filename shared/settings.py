@@ -73,6 +73,7 @@ class Settings(BaseSettings):
     bus_job_timeout_seconds: int = 20
     bus_max_attempts: int = 8
     bus_poll_seconds: float = 1.0
+    bus_dispatch_window_seconds: float = 0.03
     worker_max_jobs: int = 8
     db_pool_size: int = 10
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 import traceback
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,19 +89,21 @@ class Consumer:
         waiting: list[int] = []
         blocked: set[str] = set()
         async with self.ctx.db.transaction(self.name) as db:
+            fresh = await self._record_all(db, batch) if not savepoints else None
             for delivery_id, env in batch:
                 if env.aggregate_id in blocked:
                     waiting.append(delivery_id)
                     continue
                 token = trace_id_var.set(env.trace_id)
                 try:
-                    if not savepoints:
-                        try:
-                            await self._apply(db, env)
-                        except Exception as exc:
-                            if transient_db_errors(exc):
-                                raise
-                            raise _HandlerFailed from exc
+                    if fresh is not None:
+                        if env.event_id in fresh:
+                            try:
+                                await self._handle(db, env)
+                            except Exception as exc:
+                                if transient_db_errors(exc):
+                                    raise
+                                raise _HandlerFailed from exc
                         done.append(delivery_id)
                         continue
                     try:
@@ -119,6 +122,31 @@ class Consumer:
                     trace_id_var.reset(token)
         return done, waiting
 
+    async def _record_all(
+        self, db: AsyncConnection, batch: list[tuple[int, Envelope]]
+    ) -> set[uuid.UUID]:
+        """Record the whole batch in the inbox in one statement; returns the events not seen
+        before (the others are redeliveries and change nothing)."""
+        envs = [env for _, env in batch]
+        rows = await db.execute(
+            text(
+                f"INSERT INTO {self.name}.inbox "  # noqa: S608
+                "(event_id, producer, type, aggregate_id, aggregate_seq) "
+                "SELECT * FROM unnest(CAST(:e AS uuid[]), CAST(:p AS text[]), "
+                "CAST(:t AS text[]), CAST(:a AS text[]), CAST(:s AS int[])) "
+                "ON CONFLICT DO NOTHING RETURNING event_id"
+            ),
+            {"e": [e.event_id for e in envs], "p": [e.producer for e in envs],
+             "t": [e.type for e in envs], "a": [e.aggregate_id for e in envs],
+             "s": [e.aggregate_seq for e in envs]},
+        )
+        return {r[0] for r in rows}
+
+    async def _handle(self, db: AsyncConnection, env: Envelope) -> None:
+        handler = self.handlers.get(env.type)
+        if handler is not None:
+            await handler(db, env, self.ctx)
+
     async def _apply(self, db: AsyncConnection, env: Envelope) -> None:
         first = await db.scalar(
             text(
@@ -131,9 +159,7 @@ class Consumer:
         )
         if first is None:
             return  # already recorded: a redelivery changes nothing
-        handler = self.handlers.get(env.type)
-        if handler is not None:
-            await handler(db, env, self.ctx)
+        await self._handle(db, env)
 
     async def _record_failure(self, db: AsyncConnection, env: Envelope, exc: Exception) -> bool:
         """Count the failure; at the limit, dead-letter the event. True when dead-lettered."""

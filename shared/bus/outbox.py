@@ -30,8 +30,8 @@ async def publish(
     """Append ``event`` to ``producer``'s outbox with one delivery per subscriber.
 
     The caller's transaction commits it together with the state change, or neither happens.
-    ``aggregate_seq`` is allocated under a per-aggregate transaction lock, so the events of one
-    case are numbered in the order their transactions commit.
+    ``aggregate_seq`` comes from a per-aggregate counter row whose lock is held to commit, so
+    the events of one case are numbered in the order their transactions commit.
     """
     s = producer  # the producer's schema carries its name
     envelope = Envelope(
@@ -45,22 +45,24 @@ async def publish(
         aggregate_seq=0,
         payload=event.model_dump(mode="json"),
     )
-    await db.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
-        {"k": f"{s}:{aggregate_id}"},
-    )
+    # The counter row's lock orders concurrent writers of one aggregate: seq and position
+    # both follow commit order, and it is one round trip.
     row = (
         await db.execute(
             text(
                 f"""
-                WITH ev AS (
+                WITH seq AS (
+                    INSERT INTO {s}.outbox_aggregate (aggregate_id, last_seq) VALUES (:agg, 1)
+                    ON CONFLICT (aggregate_id)
+                    DO UPDATE SET last_seq = outbox_aggregate.last_seq + 1
+                    RETURNING last_seq
+                ), ev AS (
                     INSERT INTO {s}.outbox_event
                         (event_id, type, version, aggregate_id, aggregate_seq, occurred_at,
                          trace_id, payload)
-                    VALUES (:event_id, :type, :version, :agg,
-                        COALESCE((SELECT max(aggregate_seq) FROM {s}.outbox_event
-                                  WHERE aggregate_id = :agg), 0) + 1,
-                        :occurred_at, :trace_id, CAST(:payload AS jsonb))
+                    SELECT :event_id, :type, :version, :agg, seq.last_seq, :occurred_at,
+                           :trace_id, CAST(:payload AS jsonb)
+                    FROM seq
                     RETURNING position, aggregate_seq
                 ), dl AS (
                     INSERT INTO {s}.outbox_delivery (position, consumer, aggregate_id)

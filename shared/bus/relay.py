@@ -91,6 +91,9 @@ class Relay:
                 await self.pass_once()
                 if ack_task.done():
                     ack_task.result()
+                # A short window lets events gather into batches: one job per batch, not per
+                # event. While work is in flight, look again soon (expired leases, acks).
+                await asyncio.sleep(self.settings.bus_dispatch_window_seconds)
                 timeout = 0.05 if self.in_flight else self.settings.bus_poll_seconds
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout)
@@ -119,7 +122,7 @@ class Relay:
 
     async def pass_once(self) -> int:
         """Apply acknowledgements, then dispatch what is due. Returns deliveries dispatched."""
-        await self._apply_acks()
+        acked = await self._apply_acks()
         sent = 0
         for consumer in self.consumers:
             for _ in range(MAX_BATCHES_PER_PASS):
@@ -127,14 +130,14 @@ class Relay:
                 sent += n
                 if n < self.settings.bus_batch_size:
                     break
-        self.in_flight = await self._count_in_flight() if sent or self.in_flight else 0
+        self.in_flight = sent + acked
         return sent
 
-    async def _apply_acks(self) -> None:
+    async def _apply_acks(self) -> int:
         key = ack_key(self.producer)
         raw = await self.redis.lpop(key, ACK_DRAIN)
         if not raw:
-            return
+            return 0
         ids = sorted({int(x) for x in raw})
         s = self.producer
         async with self.db.transaction(s) as db:
@@ -145,17 +148,7 @@ class Relay:
                 ),
                 {"ids": ids},
             )
-
-    async def _count_in_flight(self) -> int:
-        s = self.producer
-        async with self.db.transaction(s) as db:
-            n = await db.scalar(
-                text(
-                    f"SELECT count(*) FROM {s}.outbox_delivery "  # noqa: S608
-                    "WHERE acked_at IS NULL"
-                )
-            )
-        return int(n or 0)
+        return len(ids)
 
     async def _dispatch(self, consumer: str) -> int:
         s = self.producer

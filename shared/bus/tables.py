@@ -2,6 +2,7 @@
 
 * ``outbox_event`` — the event log of this service (kept: it is the history analytics rebuilds
   from); written in the transaction of the state change.
+* ``outbox_aggregate`` — the last ``aggregate_seq`` of each aggregate.
 * ``outbox_delivery`` — one row per (event, subscriber); acknowledged only when the
   subscriber reports it recorded the event; re-sent when its lease runs out.
 * ``inbox`` — events this service consumed, written in the transaction of their effect.
@@ -46,6 +47,12 @@ def bus_tables(metadata: MetaData) -> dict[str, Table]:
         Column("trace_id", Text, nullable=False),
         Column("payload", JSONB, nullable=False),
         UniqueConstraint("aggregate_id", "aggregate_seq"),
+    )
+    outbox_aggregate = Table(
+        "outbox_aggregate",
+        metadata,
+        Column("aggregate_id", Text, primary_key=True),
+        Column("last_seq", Integer, nullable=False),
     )
     outbox_delivery = Table(
         "outbox_delivery",
@@ -119,6 +126,7 @@ def bus_tables(metadata: MetaData) -> dict[str, Table]:
     )
     return {
         "outbox_event": outbox_event,
+        "outbox_aggregate": outbox_aggregate,
         "outbox_delivery": outbox_delivery,
         "inbox": inbox,
         "bus_failure": bus_failure,

@@ -122,7 +122,7 @@ def make_worker_settings(
     ws.job_deserializer = job_deserializer
     ws.job_timeout = cfg.bus_job_timeout_seconds
     ws.max_jobs = cfg.worker_max_jobs
-    ws.keep_result = 30
+    ws.keep_result = 0  # results are not read; the bus tracks delivery in PostgreSQL
     ws.max_tries = 1000  # the bus decides when to give up (dead letter), not arq
     ws.poll_delay = 0.05
     ws.health_check_interval = 10

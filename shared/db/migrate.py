@@ -61,7 +61,9 @@ def run_env() -> None:
     url = config.get_main_option("sqlalchemy.url")
     assert url is not None
 
-    def include_object(obj: object, name: str, type_: str, reflected: bool, compare_to: object) -> bool:
+    def include_object(
+        obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+    ) -> bool:
         if type_ == "table":
             return getattr(obj, "schema", None) == schema
         return True
@@ -93,4 +95,13 @@ def run_env() -> None:
             )
         await engine.dispose()
 
-    asyncio.run(main())
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(main())
+        return
+    # called from async code (tests, benchmarks): run the migration on its own loop
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, main()).result()
