@@ -6,17 +6,13 @@ from fastapi import FastAPI
 
 from services.intake.petition.router import router as petition_router
 from shared.api.app import create_service_app
+from shared.identity.router import admin_router
+from shared.identity.router import router as auth_router
 from shared.settings import Settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    routers = [petition_router]
-    try:
-        from shared.identity.router import admin_router, router as auth_router
-
-        routers += [auth_router, admin_router]
-    except ImportError:  # pragma: no cover - identity not yet installed
-        pass
+    routers = [petition_router, auth_router, admin_router]
     return create_service_app(
         "intake", routers, settings=settings, title="Minsheng intake (受理入口)",
         description="Petitions in from every channel; the public tracking view.",

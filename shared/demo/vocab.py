@@ -14,7 +14,9 @@ from typing import Any
 
 
 def _load(name: str) -> dict[str, Any]:
-    text = resources.files("shared.demo").joinpath("data").joinpath(name).read_text(encoding="utf-8")
+    text = (
+        resources.files("shared.demo").joinpath("data").joinpath(name).read_text(encoding="utf-8")
+    )
     data: dict[str, Any] = json.loads(text)
     return data
 

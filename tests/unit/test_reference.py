@@ -10,7 +10,15 @@ import pytest
 from shared import reference
 from shared.reference import categories, regions
 
-SEVEN_TRAINING_LABELS = ("城乡建设", "劳动和社会保障", "教育文体", "商贸旅游", "环境保护", "卫生计生", "交通运输")
+SEVEN_TRAINING_LABELS = (
+    "城乡建设",
+    "劳动和社会保障",
+    "教育文体",
+    "商贸旅游",
+    "环境保护",
+    "卫生计生",
+    "交通运输",
+)
 
 
 # -- category tree ----------------------------------------------------------------------------
@@ -70,7 +78,9 @@ def test_leaves_and_level2_have_service_codes_and_duties() -> None:
             assert c.open311_service_code is None
             continue
         code = c.open311_service_code
-        assert code is not None and re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*(\.[a-z0-9]+(-[a-z0-9]+)*)+", code)
+        assert code is not None and re.fullmatch(
+            r"[a-z0-9]+(-[a-z0-9]+)*(\.[a-z0-9]+(-[a-z0-9]+)*)+", code
+        )
         service_codes.append(code)
         assert categories.by_service_code(code) == c
     assert len(service_codes) == len(set(service_codes))
@@ -83,7 +93,15 @@ def test_high_risk_and_handling_paths() -> None:
         assert found is not None, name
         return found
 
-    for name in ("征地拆迁", "拖欠工资", "企业改制", "大气污染", "物业管理", "涉法涉诉", "退役军人"):
+    for name in (
+        "征地拆迁",
+        "拖欠工资",
+        "企业改制",
+        "大气污染",
+        "物业管理",
+        "涉法涉诉",
+        "退役军人",
+    ):
         node = named(name)
         assert node.high_risk, name
         assert all(d.high_risk for d in categories.descendants(node.code)), name

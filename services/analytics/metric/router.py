@@ -5,13 +5,19 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from sqlalchemy import text
 
 from shared.api.deps import DbDep
+from shared.identity.deps import require_roles
 
-router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
+# Aggregates only; scoping by region arrives with the analytics issue's read model.
+router = APIRouter(
+    prefix="/api/v1/analytics",
+    tags=["analytics"],
+    dependencies=[Depends(require_roles("analyst", "leader", "petition_officer", "admin"))],
+)
 
 
 class VolumeRow(BaseModel):
