@@ -656,7 +656,7 @@ class DemoGenerator:
 
     def _repeat(self, index: int, start: datetime, end: datetime) -> dict[str, Any] | None:
         rng = self._rng
-        earliest_gap = timedelta(days=1)
+        earliest_gap = timedelta(days=1)  # a repeat comes at least a day after the first
         candidates = [m for m in self._matters if m.times[0] + earliest_gap < end - earliest_gap]
         if not candidates:
             return None
@@ -735,7 +735,7 @@ class DemoGenerator:
             "source": source,
             "urgency": urgency,
             "people_count": people,
-            "petitioner": petitioner,
+            "petitioner": dict(petitioner) if petitioner is not None else None,
             "anonymous": petitioner is None,
             "accusation": accusation,
             "received_at": received.astimezone(TZ).isoformat(timespec="seconds"),

@@ -14,9 +14,8 @@ from typing import Any
 
 
 def _load(name: str) -> dict[str, Any]:
-    text = (
-        resources.files("shared.demo").joinpath("data").joinpath(name).read_text(encoding="utf-8")
-    )
+    # `data` is a package of its own so that the JSON ships in wheels too (package-data).
+    text = resources.files("shared.demo.data").joinpath(name).read_text(encoding="utf-8")
     data: dict[str, Any] = json.loads(text)
     return data
 

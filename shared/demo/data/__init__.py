@@ -1,0 +1,1 @@
+"""Authored demo vocabulary and grievance templates (JSON package data, read by `vocab`)."""
