@@ -19,6 +19,7 @@ from shared.bus.topology import SUBSCRIPTIONS, queue_name
 from shared.bus.worker import heartbeat_key, open_redis
 from shared.clock import system_clock
 from shared.db import Database
+from shared.db.engine import check_durability
 from shared.db.migrate import SCHEMAS
 from shared.logging import configure_logging, get_logger, new_trace_id, trace_id_var
 from shared.settings import Settings, get_settings
@@ -55,6 +56,9 @@ def create_service_app(
         configure_logging(service, cfg.log_level, cfg.log_json)
         cfg.check_for_production()
         app.state.db = Database(cfg)
+        if cfg.env == "prod":
+            async with app.state.db.transaction(service) as conn:
+                await check_durability(conn)
         app.state.redis = await open_redis(cfg)
         if on_startup is not None:
             await on_startup(app)

@@ -16,6 +16,7 @@ from shared.bus.consumer import BusContext, Consumer, Handler
 from shared.bus.relay import Relay, subscribers_of_producer
 from shared.bus.topology import queue_name
 from shared.db import Database
+from shared.db.engine import check_durability
 from shared.logging import configure_logging, get_logger
 from shared.settings import Settings, get_settings
 
@@ -74,7 +75,11 @@ def make_worker_settings(
 
     async def on_startup(ctx: dict[str, Any]) -> None:
         configure_logging(f"{service}-worker", cfg.log_level, cfg.log_json)
+        cfg.check_for_production()
         db = Database(cfg)
+        if cfg.env == "prod":
+            async with db.transaction(service) as conn:
+                await check_durability(conn)
         bus = BusContext(service=service, settings=cfg, db=db, redis=ctx["redis"])
         if startup is not None:
             await startup(bus)

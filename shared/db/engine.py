@@ -86,3 +86,25 @@ class Database:
         for engine in self._engines.values():
             await engine.dispose()
         self._engines.clear()
+
+
+class UnsafeDurability(RuntimeError):
+    """PostgreSQL would lose committed work on a crash."""
+
+
+async def check_durability(conn: AsyncConnection) -> None:
+    """In prod, refuse a server (or session) that may lose committed transactions."""
+    from sqlalchemy import text
+
+    fsync = await conn.scalar(text("SHOW fsync"))
+    sync_commit = await conn.scalar(text("SHOW synchronous_commit"))
+    bad = []
+    if str(fsync).lower() != "on":
+        bad.append(f"fsync={fsync}")
+    if str(sync_commit).lower() == "off":
+        bad.append(f"synchronous_commit={sync_commit}")
+    if bad:
+        raise UnsafeDurability(
+            "MINSHENG_ENV=prod refuses PostgreSQL with " + ", ".join(bad)
+            + ": an acknowledged petition could be lost in a crash"
+        )
