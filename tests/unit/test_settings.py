@@ -37,9 +37,10 @@ def test_database_url_per_schema_and_runtime_file(tmp_path: Path) -> None:
     assert s.database_url_for("notify") == "postgresql+asyncpg://u:p@other:2/db"
     (tmp_path / "runtime.json").write_text(json.dumps({"database_url": "postgresql://x@y/z",
                                                        "redis_url": "redis://r:1/0"}))
-    from_runtime = Settings(data_dir=tmp_path)
+    # explicit None: the suite's own servers are in the environment
+    from_runtime = Settings(data_dir=tmp_path, database_url=None, redis_url=None)
     assert from_runtime.database_url_for("casework") == "postgresql+asyncpg://x@y/z"
     assert from_runtime.redis_dsn() == "redis://r:1/0"
     with pytest.raises(SettingsError):
-        Settings(data_dir=tmp_path / "empty").database_url_for("intake")
+        Settings(data_dir=tmp_path / "empty", database_url=None).database_url_for("intake")
     assert to_async_url("postgres://a/b") == "postgresql+asyncpg://a/b"
