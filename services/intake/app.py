@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.intake.citizen.router import router as citizen_router
 from services.intake.petition.router import router as petition_router
 from shared.api.app import create_service_app
 from shared.identity.router import admin_router
@@ -12,7 +13,7 @@ from shared.settings import Settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    routers = [petition_router, auth_router, admin_router]
+    routers = [petition_router, citizen_router, auth_router, admin_router]
     return create_service_app(
         "intake", routers, settings=settings, title="Minsheng intake (受理入口)",
         description="Petitions in from every channel; the public tracking view.",

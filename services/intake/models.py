@@ -89,3 +89,17 @@ tracking_guard = Table(
     Column("locked_until", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
 )
+
+# One-time sign-in codes for citizens (sent by SMS through notify). Only keyed hashes stored.
+otp_request = Table(
+    "otp_request",
+    metadata,
+    Column("request_id", UUID(as_uuid=True), primary_key=True),
+    Column("phone_hash", Text, nullable=False),
+    Column("code_hash", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("used_at", DateTime(timezone=True)),
+    Index("ix_otp_request_phone_hash_created_at", "phone_hash", "created_at"),
+)
