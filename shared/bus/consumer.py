@@ -46,7 +46,22 @@ class BusContext:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
-Handler = Callable[[AsyncConnection, Envelope, BusContext], Awaitable[None]]
+EventHandler = Callable[[AsyncConnection, Envelope, BusContext], Awaitable[None]]
+BatchFn = Callable[[AsyncConnection, list[Envelope], BusContext], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A handler that takes consecutive events of its type together (set-based SQL)."""
+
+    fn: BatchFn
+
+
+def batch(fn: BatchFn) -> Batch:
+    return Batch(fn)
+
+
+Handler = EventHandler | Batch
 
 
 class _HandlerFailed(Exception):
@@ -89,23 +104,21 @@ class Consumer:
         waiting: list[int] = []
         blocked: set[str] = set()
         async with self.ctx.db.transaction(self.name) as db:
-            fresh = await self._record_all(db, batch) if not savepoints else None
+            if not savepoints:
+                fresh = await self._record_all(db, batch)
+                try:
+                    await self._handle_all(db, [env for _, env in batch if env.event_id in fresh])
+                except Exception as exc:
+                    if transient_db_errors(exc):
+                        raise
+                    raise _HandlerFailed from exc
+                return [d for d, _ in batch], []
             for delivery_id, env in batch:
                 if env.aggregate_id in blocked:
                     waiting.append(delivery_id)
                     continue
                 token = trace_id_var.set(env.trace_id)
                 try:
-                    if fresh is not None:
-                        if env.event_id in fresh:
-                            try:
-                                await self._handle(db, env)
-                            except Exception as exc:
-                                if transient_db_errors(exc):
-                                    raise
-                                raise _HandlerFailed from exc
-                        done.append(delivery_id)
-                        continue
                     try:
                         async with db.begin_nested():
                             await self._apply(db, env)
@@ -143,9 +156,29 @@ class Consumer:
         return {r[0] for r in rows}
 
     async def _handle(self, db: AsyncConnection, env: Envelope) -> None:
-        handler = self.handlers.get(env.type)
-        if handler is not None:
-            await handler(db, env, self.ctx)
+        await self._handle_all(db, [env])
+
+    async def _handle_all(self, db: AsyncConnection, envs: list[Envelope]) -> None:
+        """Run handlers in order; consecutive events with the same batch handler go together."""
+        i = 0
+        while i < len(envs):
+            handler = self.handlers.get(envs[i].type)
+            j = i + 1
+            if isinstance(handler, Batch):
+                while j < len(envs) and self.handlers.get(envs[j].type) is handler:
+                    j += 1
+                token = trace_id_var.set(envs[i].trace_id)
+                try:
+                    await handler.fn(db, envs[i:j], self.ctx)
+                finally:
+                    trace_id_var.reset(token)
+            elif handler is not None:
+                token = trace_id_var.set(envs[i].trace_id)
+                try:
+                    await handler(db, envs[i], self.ctx)
+                finally:
+                    trace_id_var.reset(token)
+            i = j
 
     async def _apply(self, db: AsyncConnection, env: Envelope) -> None:
         first = await db.scalar(

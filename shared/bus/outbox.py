@@ -86,3 +86,81 @@ async def publish(
     ).one()
     envelope.aggregate_seq = row[0]
     return envelope
+
+
+async def publish_many(
+    db: AsyncConnection,
+    *,
+    producer: str,
+    events: list[tuple[EventPayload, str]],
+    clock: Clock = system_clock,
+    trace_id: str | None = None,
+) -> list[Envelope]:
+    """``publish`` for many events (each with its aggregate id) in one statement, in order.
+    Events of one aggregate get consecutive ``aggregate_seq`` in list order."""
+    if not events:
+        return []
+    s = producer
+    now = clock.now()
+    trace = trace_id or current_trace_id()
+    envelopes = [
+        Envelope(event_id=uuid7(), type=e.type, version=e.version, occurred_at=now,
+                 producer=producer, trace_id=trace, aggregate_id=agg, aggregate_seq=0,
+                 payload=e.model_dump(mode="json"))
+        for e, agg in events
+    ]
+    rows = (
+        await db.execute(
+            text(
+                f"""
+                WITH input AS (
+                    SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:types AS text[]),
+                        CAST(:versions AS smallint[]), CAST(:aggs AS text[]),
+                        CAST(:payloads AS jsonb[]), CAST(:consumers AS text[]))
+                        WITH ORDINALITY AS t(event_id, type, version, agg, payload, consumers, ord)
+                ), counts AS (
+                    SELECT agg, count(*) AS n FROM input GROUP BY agg
+                ), seq AS (
+                    INSERT INTO {s}.outbox_aggregate (aggregate_id, last_seq)
+                    SELECT agg, n FROM counts ORDER BY agg
+                    ON CONFLICT (aggregate_id)
+                    DO UPDATE SET last_seq = outbox_aggregate.last_seq + EXCLUDED.last_seq
+                    RETURNING aggregate_id, last_seq
+                ), numbered AS (
+                    SELECT input.*, seq.last_seq - counts.n
+                           + row_number() OVER (PARTITION BY input.agg ORDER BY input.ord) AS aseq
+                    FROM input JOIN counts USING (agg) JOIN seq ON seq.aggregate_id = input.agg
+                ), ev AS (
+                    INSERT INTO {s}.outbox_event
+                        (event_id, type, version, aggregate_id, aggregate_seq, occurred_at,
+                         trace_id, payload)
+                    SELECT event_id, type, version, agg, aseq, :occurred_at, :trace_id, payload
+                    FROM numbered ORDER BY ord
+                    RETURNING position, event_id, aggregate_id, aggregate_seq
+                ), dl AS (
+                    INSERT INTO {s}.outbox_delivery (position, consumer, aggregate_id)
+                    SELECT ev.position, c, ev.aggregate_id
+                    FROM ev JOIN input USING (event_id),
+                         unnest(string_to_array(input.consumers, ',')) AS c
+                    ORDER BY ev.position, c
+                )
+                SELECT ev.event_id, ev.aggregate_seq, pg_notify(:channel, '') FROM ev
+                """  # noqa: S608 - schema names come from code, never from input
+            ),
+            {
+                "ids": [e.event_id for e in envelopes],
+                "types": [e.type for e in envelopes],
+                "versions": [e.version for e in envelopes],
+                "aggs": [e.aggregate_id for e in envelopes],
+                "payloads": [orjson.dumps(e.payload).decode() for e in envelopes],
+                "consumers": [",".join(consumers_of(e.type)) for e in envelopes],
+                "occurred_at": now,
+                "trace_id": trace,
+                "channel": notify_channel(s),
+            },
+        )
+    ).all()
+    seqs = {r[0]: r[1] for r in rows}
+    for env in envelopes:
+        env.aggregate_seq = seqs[env.event_id]
+    return envelopes

@@ -2,40 +2,59 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import date
+
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.bus import BusContext
+from shared.bus.consumer import Handler, batch
 from shared.clock import SHANGHAI
 from shared.events.casework import CaseRegisteredV1
 from shared.events.envelope import Envelope
 from shared.events.intake import PetitionReceivedV1
 
+Key = tuple[date, str, str, str]
 
-async def _count(db: AsyncConnection, day: object, metric: str, dims: dict[str, str | None]) -> None:
-    rows = [{"d": day, "m": metric, "dim": k, "v": v or "unknown"} for k, v in dims.items()]
+
+async def _add(db: AsyncConnection, counts: Counter[Key]) -> None:
+    keys = sorted(counts)  # one row per key per statement; sorted to avoid deadlocks
     await db.execute(
         text(
             "INSERT INTO analytics.daily_volume (day, metric, dimension, value, count) "
-            "VALUES (:d, :m, :dim, :v, 1) ON CONFLICT (day, metric, dimension, value) "
-            "DO UPDATE SET count = daily_volume.count + 1"
+            "SELECT * FROM unnest(CAST(:d AS date[]), CAST(:m AS text[]), CAST(:dim AS text[]), "
+            "CAST(:v AS text[]), CAST(:n AS bigint[])) "
+            "ON CONFLICT (day, metric, dimension, value) "
+            "DO UPDATE SET count = daily_volume.count + EXCLUDED.count"
         ),
-        rows,
+        {"d": [k[0] for k in keys], "m": [k[1] for k in keys], "dim": [k[2] for k in keys],
+         "v": [k[3] for k in keys], "n": [counts[k] for k in keys]},
     )
 
 
-async def on_petition_received(db: AsyncConnection, env: Envelope, ctx: BusContext) -> None:
-    e = PetitionReceivedV1.model_validate(env.payload)
-    day = e.received_at.astimezone(SHANGHAI).date()
-    await _count(db, day, "received", {"all": "all", "channel": e.channel, "source": e.source,
-                                       "category": e.category_code, "region": e.region_code})
+async def on_petitions_received(db: AsyncConnection, envs: list[Envelope], ctx: BusContext) -> None:
+    counts: Counter[Key] = Counter()
+    for env in envs:
+        e = PetitionReceivedV1.model_validate(env.payload)
+        day = e.received_at.astimezone(SHANGHAI).date()
+        for dim, value in (("all", "all"), ("channel", e.channel), ("source", e.source),
+                           ("category", e.category_code), ("region", e.region_code)):
+            counts[(day, "received", dim, value or "unknown")] += 1
+    await _add(db, counts)
 
 
-async def on_case_registered(db: AsyncConnection, env: Envelope, ctx: BusContext) -> None:
-    e = CaseRegisteredV1.model_validate(env.payload)
-    day = e.registered_at.astimezone(SHANGHAI).date()
-    await _count(db, day, "registered", {"all": "all", "region": e.region_code})
+async def on_cases_registered(db: AsyncConnection, envs: list[Envelope], ctx: BusContext) -> None:
+    counts: Counter[Key] = Counter()
+    for env in envs:
+        e = CaseRegisteredV1.model_validate(env.payload)
+        day = e.registered_at.astimezone(SHANGHAI).date()
+        counts[(day, "registered", "all", "all")] += 1
+        counts[(day, "registered", "region", e.region_code)] += 1
+    await _add(db, counts)
 
 
-HANDLERS = {PetitionReceivedV1.type: on_petition_received,
-            CaseRegisteredV1.type: on_case_registered}
+HANDLERS: dict[str, Handler] = {
+    PetitionReceivedV1.type: batch(on_petitions_received),
+    CaseRegisteredV1.type: batch(on_cases_registered),
+}

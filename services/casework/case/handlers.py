@@ -6,13 +6,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.casework.case import service
 from shared.bus import BusContext
+from shared.bus.consumer import Handler, batch
 from shared.events.envelope import Envelope
 from shared.events.intake import PetitionReceivedV1
 
 
-async def on_petition_received(db: AsyncConnection, env: Envelope, ctx: BusContext) -> None:
-    await service.register(db, received=PetitionReceivedV1.model_validate(env.payload),
-                           clock=ctx.clock)
+async def on_petitions_received(db: AsyncConnection, envs: list[Envelope], ctx: BusContext) -> None:
+    await service.register(
+        db, received=[PetitionReceivedV1.model_validate(e.payload) for e in envs], clock=ctx.clock
+    )
 
 
-HANDLERS = {PetitionReceivedV1.type: on_petition_received}
+HANDLERS: dict[str, Handler] = {PetitionReceivedV1.type: batch(on_petitions_received)}

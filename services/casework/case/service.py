@@ -1,4 +1,4 @@
-"""Registering a case from a received petition (the first step of the statutory flow)."""
+"""Registering cases from received petitions (the first step of the statutory flow)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import uuid
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.casework.models import case_history
-from shared.bus import publish
+from shared.bus.outbox import publish_many
 from shared.clock import Clock
 from shared.events.casework import CaseRegisteredV1
 from shared.events.intake import PetitionReceivedV1
@@ -25,51 +24,77 @@ def registered_message(tracking_no: str) -> str:
 
 
 async def register(
-    db: AsyncConnection, *, received: PetitionReceivedV1, clock: Clock
-) -> bool:
-    """Register the case under the id intake allocated. False if it already exists."""
+    db: AsyncConnection, *, received: list[PetitionReceivedV1], clock: Clock
+) -> list[str]:
+    """Register each case under the id intake allocated, record it in the history and emit
+    ``casework.case.registered``, set-based. Returns the ids of cases newly registered (a
+    petition already registered is left alone)."""
+    if not received:
+        return []
     now = clock.now()
-    case_id = uuid.UUID(received.case_id)
-    inserted = await db.scalar(
+    rows = await db.execute(
         text(
-            "INSERT INTO casework.case (case_id, tracking_no, source, channel, title, "
-            "category_code, region_code, status, accusation, received_at, registered_at, "
-            "updated_at) VALUES (:id, :t, :src, :ch, :title, :cat, :reg, 'registered', :acc, "
-            ":recv, :now, :now) ON CONFLICT (case_id) DO NOTHING RETURNING 1"
+            """
+            INSERT INTO casework.case (case_id, tracking_no, source, channel, title,
+                category_code, region_code, status, accusation, received_at, registered_at,
+                updated_at)
+            SELECT id, t, src, ch, title, cat, reg, 'registered', acc, recv, :now, :now
+            FROM unnest(CAST(:ids AS uuid[]), CAST(:t AS text[]), CAST(:src AS text[]),
+                        CAST(:ch AS text[]), CAST(:title AS text[]), CAST(:cat AS text[]),
+                        CAST(:reg AS text[]), CAST(:acc AS boolean[]),
+                        CAST(:recv AS timestamptz[]))
+                 AS p(id, t, src, ch, title, cat, reg, acc, recv)
+            ON CONFLICT (case_id) DO NOTHING
+            RETURNING case_id
+            """
         ),
-        {"id": case_id, "t": received.tracking_no, "src": received.source,
-         "ch": received.channel, "title": received.title, "cat": received.category_code,
-         "reg": received.region_code, "acc": received.accusation,
-         "recv": received.received_at, "now": now},
+        {
+            "ids": [uuid.UUID(r.case_id) for r in received],
+            "t": [r.tracking_no for r in received],
+            "src": [r.source for r in received],
+            "ch": [r.channel for r in received],
+            "title": [r.title for r in received],
+            "cat": [r.category_code for r in received],
+            "reg": [r.region_code for r in received],
+            "acc": [r.accusation for r in received],
+            "recv": [r.received_at for r in received],
+            "now": now,
+        },
     )
-    if inserted is None:
-        return False
+    new = {str(r[0]) for r in rows}
+    fresh = [r for r in received if r.case_id in new]
+    if not fresh:
+        return []
     await db.execute(
-        case_history.insert().values(
-            case_id=case_id, occurred_at=now, action="register", actor=SYSTEM,
-            from_status=None, to_status="registered", reason=None, public=True,
-        )
+        text(
+            "INSERT INTO casework.case_history (case_id, occurred_at, action, actor, to_status, "
+            "public) SELECT id, :now, 'register', :actor, 'registered', true "
+            "FROM unnest(CAST(:ids AS uuid[])) AS id"
+        ),
+        {"ids": [uuid.UUID(r.case_id) for r in fresh], "now": now, "actor": SYSTEM},
     )
-    await publish(
+    await publish_many(
         db,
         producer=PRODUCER,
-        aggregate_id=str(case_id),
         clock=clock,
-        occurred_at=now,
-        event=CaseRegisteredV1(
-            case_id=str(case_id),
-            tracking_no=received.tracking_no,
-            source=received.source,
-            channel=received.channel,
-            category_code=received.category_code,
-            region_code=received.region_code,
-            status="registered",
-            registered_at=now,
-            accusation=received.accusation,
-            public_message=registered_message(received.tracking_no),
-            pii=received.pii,
-        ),
+        events=[
+            (
+                CaseRegisteredV1(
+                    case_id=r.case_id,
+                    tracking_no=r.tracking_no,
+                    source=r.source,
+                    channel=r.channel,
+                    category_code=r.category_code,
+                    region_code=r.region_code,
+                    status="registered",
+                    registered_at=now,
+                    accusation=r.accusation,
+                    public_message=registered_message(r.tracking_no),
+                    pii=r.pii,
+                ),
+                r.case_id,
+            )
+            for r in fresh
+        ],
     )
-    return True
-
-
+    return [r.case_id for r in fresh]

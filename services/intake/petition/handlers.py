@@ -8,21 +8,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.intake.petition import repository as repo
 from shared.bus import BusContext
+from shared.bus.consumer import Handler, batch
 from shared.events.casework import CaseRegisteredV1
 from shared.events.envelope import Envelope
 
 
-async def on_case_registered(db: AsyncConnection, env: Envelope, ctx: BusContext) -> None:
-    event = CaseRegisteredV1.model_validate(env.payload)
-    await repo.record_milestone(
-        db,
-        case_id=uuid.UUID(event.case_id),
-        seq=env.aggregate_seq,
-        milestone="registered",
-        status=event.status,
-        message=event.public_message,
-        occurred_at=event.registered_at,
-    )
+async def on_cases_registered(db: AsyncConnection, envs: list[Envelope], ctx: BusContext) -> None:
+    rows = []
+    for env in envs:
+        event = CaseRegisteredV1.model_validate(env.payload)
+        rows.append({"c": uuid.UUID(event.case_id), "s": env.aggregate_seq, "m": "registered",
+                     "st": event.status, "msg": event.public_message, "at": event.registered_at})
+    await repo.record_milestones(db, rows)
 
 
-HANDLERS = {CaseRegisteredV1.type: on_case_registered}
+HANDLERS: dict[str, Handler] = {CaseRegisteredV1.type: batch(on_cases_registered)}

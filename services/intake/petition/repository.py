@@ -69,20 +69,26 @@ async def milestones(db: AsyncConnection, case_id: uuid.UUID) -> list[Row[Any]]:
     )
 
 
-async def record_milestone(
-    db: AsyncConnection, *, case_id: uuid.UUID, seq: int, milestone: str, status: str,
-    message: str, occurred_at: datetime,
-) -> None:
+async def record_milestones(db: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """Project many milestones at once; a repeated milestone is ignored."""
+    if not rows:
+        return
+    cols = ("c", "s", "m", "st", "msg", "at")
     await db.execute(
         text(
-            "INSERT INTO intake.public_milestone "
-            "(case_id, seq, milestone, status, message, occurred_at) "
-            "VALUES (:c, :s, :m, :st, :msg, :at) ON CONFLICT DO NOTHING"
+            "INSERT INTO intake.public_milestone (case_id, seq, milestone, status, message, "
+            "occurred_at) SELECT * FROM unnest(CAST(:c AS uuid[]), CAST(:s AS int[]), "
+            "CAST(:m AS text[]), CAST(:st AS text[]), CAST(:msg AS text[]), "
+            "CAST(:at AS timestamptz[])) ON CONFLICT DO NOTHING"
         ),
-        {"c": case_id, "s": seq, "m": milestone, "st": status, "msg": message, "at": occurred_at},
+        {k: [r[k] for r in rows] for k in cols},
     )
     await db.execute(
-        petition.update().where(petition.c.case_id == case_id).values(status=status)
+        text(
+            "UPDATE intake.petition p SET status = u.st FROM unnest(CAST(:c AS uuid[]), "
+            "CAST(:st AS text[])) AS u(c, st) WHERE p.case_id = u.c"
+        ),
+        {"c": [r["c"] for r in rows], "st": [r["st"] for r in rows]},
     )
 
 

@@ -14,23 +14,26 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 WAKE_CHANNEL = "minsheng_notify_message"
 
 
-async def add_message(
-    db: AsyncConnection, *, message_id: uuid.UUID, event_id: uuid.UUID, recipient_hash: str,
-    channel: str, kind: str, case_id: uuid.UUID | None, recipient_enc: str, body_enc: str,
-) -> bool:
-    """One message per (event, recipient, channel); False when it already exists."""
-    inserted = await db.scalar(
+async def add_messages(db: AsyncConnection, rows: list[dict[str, Any]]) -> int:
+    """Many messages in one statement; each is unique per (event, recipient, channel), so
+    re-delivered events add nothing. Returns how many were new."""
+    if not rows:
+        return 0
+    result = await db.execute(
         text(
             "INSERT INTO notify.message (message_id, event_id, recipient_hash, channel, kind, "
-            "case_id, recipient_enc, body_enc) VALUES (:m, :e, :r, :ch, :k, :c, :re, :be) "
+            "case_id, recipient_enc, body_enc) "
+            "SELECT * FROM unnest(CAST(:m AS uuid[]), CAST(:e AS uuid[]), CAST(:r AS text[]), "
+            "CAST(:ch AS text[]), CAST(:k AS text[]), CAST(:c AS uuid[]), CAST(:re AS text[]), "
+            "CAST(:be AS text[])) "
             "ON CONFLICT (event_id, recipient_hash, channel) DO NOTHING RETURNING 1"
         ),
-        {"m": message_id, "e": event_id, "r": recipient_hash, "ch": channel, "k": kind,
-         "c": case_id, "re": recipient_enc, "be": body_enc},
+        {key: [row[key] for row in rows] for key in ("m", "e", "r", "ch", "k", "c", "re", "be")},
     )
-    if inserted:
+    added = len(result.all())
+    if added:
         await db.execute(text("SELECT pg_notify(:c, '')"), {"c": WAKE_CHANNEL})
-    return inserted is not None
+    return added
 
 
 async def claim_due(db: AsyncConnection, *, limit: int, lease_seconds: float) -> list[Row[Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -27,21 +28,23 @@ SEND_LEASE_SECONDS = 30.0
 MAX_ATTEMPTS = 12
 
 
-async def queue_sms(
-    db: AsyncConnection, *, keys: Keys, event_id: uuid.UUID, kind: str, phone: str, text: str,
-    case_id: uuid.UUID | None,
-) -> bool:
-    return await repo.add_message(
-        db,
-        message_id=uuid7(),
-        event_id=event_id,
-        recipient_hash=keys.hash.digest("phone", phone),
-        channel="sms",
-        kind=kind,
-        case_id=case_id,
-        recipient_enc=keys.ring.encrypt_text(phone) or "",
-        body_enc=keys.ring.encrypt_text(text) or "",
-    )
+@dataclass(frozen=True)
+class Sms:
+    event_id: uuid.UUID
+    kind: str
+    phone: str
+    text: str
+    case_id: uuid.UUID | None
+
+
+async def queue_sms(db: AsyncConnection, *, keys: Keys, messages: list[Sms]) -> int:
+    """One message per (event, recipient, channel); phone and text encrypted at rest."""
+    return await repo.add_messages(db, [
+        {"m": uuid7(), "e": m.event_id, "r": keys.hash.digest("phone", m.phone), "ch": "sms",
+         "k": m.kind, "c": m.case_id, "re": keys.ring.encrypt_text(m.phone) or "",
+         "be": keys.ring.encrypt_text(m.text) or ""}
+        for m in messages
+    ])
 
 
 def backoff(attempts: int) -> timedelta:
@@ -107,4 +110,4 @@ def receipt_text(ctx: BusContext, pii: dict[str, str], tracking_no: str) -> str:
     )
 
 
-__all__ = ["open_pii", "queue_sms", "receipt_text", "run_sender", "send_due"]
+__all__ = ["Sms", "open_pii", "queue_sms", "receipt_text", "run_sender", "send_due"]
