@@ -22,17 +22,16 @@ import sys
 import tempfile
 import time
 import uuid
-
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import asyncpg  # noqa: E402
+import asyncpg
 
-from benchmarks.common import percentile, write  # noqa: E402
-from minsheng.embedded import EmbeddedPostgres, EmbeddedRedis, free_port  # noqa: E402
-from shared.settings import SERVICES, Settings  # noqa: E402
+from benchmarks.common import percentile, write
+from minsheng.embedded import EmbeddedPostgres, EmbeddedRedis, free_port
+from shared.settings import SERVICES, Settings
 
 SCHEMAS_TO_CLEAN = ("intake", "casework", "notify", "analytics")
 
@@ -42,16 +41,19 @@ async def raw_insert_rates(url: str, seconds: float) -> dict[str, float]:
     conn = await asyncpg.connect(url)
     await conn.execute("DROP TABLE IF EXISTS public.bench_petition")
     await conn.execute("CREATE TABLE public.bench_petition (LIKE intake.petition INCLUDING ALL)")
-    sql = ("INSERT INTO public.bench_petition (case_id, tracking_no, query_code_hash, source, "
-           "channel, title, content, region_code, received_at, pii_enc, status) "
-           "VALUES ($1, $2, $3, 'citizen', 'web', $4, $5, '440306', now(), $6, 'received')")
+    sql = (
+        "INSERT INTO public.bench_petition (case_id, tracking_no, query_code_hash, source, "
+        "channel, title, content, region_code, received_at, pii_enc, status) "
+        "VALUES ($1, $2, $3, 'citizen', 'web', $4, $5, '440306', now(), $6, 'received')"
+    )
     blob = "v1.dev1." + "x" * 120
 
     async def loop(c: asyncpg.Connection, stop: float) -> int:
         n = 0
         while time.perf_counter() < stop:
-            await c.execute(sql, uuid.uuid4(), uuid.uuid4().hex, "h" * 64, "标题 油烟扰民",
-                            "内容" * 40, blob)
+            await c.execute(
+                sql, uuid.uuid4(), uuid.uuid4().hex, "h" * 64, "标题 油烟扰民", "内容" * 40, blob
+            )
             n += 1
         return n
 
@@ -64,7 +66,10 @@ async def raw_insert_rates(url: str, seconds: float) -> dict[str, float]:
         await c.close()
     await conn.execute("DROP TABLE public.bench_petition")
     await conn.close()
-    return {"insert_1_conn_per_s": round(single, 1), "insert_8_conn_per_s": round(sum(counts) / seconds, 1)}
+    return {
+        "insert_1_conn_per_s": round(single, 1),
+        "insert_8_conn_per_s": round(sum(counts) / seconds, 1),
+    }
 
 
 class Bench:
@@ -78,9 +83,16 @@ class Bench:
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
-        env.update({"MINSHENG_DATABASE_URL": self.pg.url(), "MINSHENG_REDIS_URL": self.redis.url(),
-                    "MINSHENG_SMS_GATEWAY_URL": self.sms_url, "MINSHENG_LOG_LEVEL": "WARNING",
-                    "MINSHENG_DATA_DIR": str(self.root / "data"), "MINSHENG_ENV": "test"})
+        env.update(
+            {
+                "MINSHENG_DATABASE_URL": self.pg.url(),
+                "MINSHENG_REDIS_URL": self.redis.url(),
+                "MINSHENG_SMS_GATEWAY_URL": self.sms_url,
+                "MINSHENG_LOG_LEVEL": "WARNING",
+                "MINSHENG_DATA_DIR": str(self.root / "data"),
+                "MINSHENG_ENV": "test",
+            }
+        )
         return env
 
     def start(self) -> None:
@@ -88,21 +100,30 @@ class Bench:
         self.redis.start()
         port = free_port()
         self.sms_url = f"http://127.0.0.1:{port}"
-        os.environ.update({"MINSHENG_DATABASE_URL": self.pg.url(),
-                           "MINSHENG_REDIS_URL": self.redis.url()})
+        os.environ.update(
+            {"MINSHENG_DATABASE_URL": self.pg.url(), "MINSHENG_REDIS_URL": self.redis.url()}
+        )
         from shared.db.migrate import upgrade_all
 
         upgrade_all(Settings(database_url=self.pg.url(), redis_url=self.redis.url()))
-        self.sim = subprocess.Popen([sys.executable, "-m", "minsheng.cli", "simulate", "sms",
-                                     "--port", str(port)], env=self.env(),
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.sim = subprocess.Popen(
+            [sys.executable, "-m", "minsheng.cli", "simulate", "sms", "--port", str(port)],
+            env=self.env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def start_workers(self, per_service: int) -> None:
         for service in SERVICES:
             for _ in range(per_service):
-                self.procs.append(subprocess.Popen(
-                    [sys.executable, "-m", "minsheng.cli", "worker", service], env=self.env(),
-                    stdout=subprocess.DEVNULL, stderr=(self.root / "workers.log").open("ab")))
+                self.procs.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "minsheng.cli", "worker", service],
+                        env=self.env(),
+                        stdout=subprocess.DEVNULL,
+                        stderr=(self.root / "workers.log").open("ab"),
+                    )
+                )
 
     def stop_workers(self) -> None:
         for p in self.procs:
@@ -124,10 +145,16 @@ class Bench:
 
     async def reset(self) -> None:
         conn = await asyncpg.connect(self.pg.url())
-        rows = await conn.fetch("SELECT schemaname, tablename FROM pg_tables WHERE schemaname = "
-                                "ANY($1) AND tablename <> 'alembic_version'", list(SCHEMAS_TO_CLEAN))
-        await conn.execute("TRUNCATE " + ", ".join(f'"{r[0]}"."{r[1]}"' for r in rows)
-                           + " RESTART IDENTITY CASCADE")
+        rows = await conn.fetch(
+            "SELECT schemaname, tablename FROM pg_tables WHERE schemaname = "
+            "ANY($1) AND tablename <> 'alembic_version'",
+            list(SCHEMAS_TO_CLEAN),
+        )
+        await conn.execute(
+            "TRUNCATE "
+            + ", ".join(f'"{r[0]}"."{r[1]}"' for r in rows)
+            + " RESTART IDENTITY CASCADE"
+        )
         await conn.close()
         import redis.asyncio as aioredis
 
@@ -156,19 +183,29 @@ async def submitter(settings: Settings) -> Any:
     keys = keys_for(settings)
 
     async def submit(i: int) -> tuple[uuid.UUID, float]:
-        p = PetitionCreate(title=f"基准测试诉求{i}", content="小区门口餐饮店油烟扰民，请求处理。" * 4,
-                           region_code="440306", phone=f"138{i % 10**8:08d}", category="C05")
+        p = PetitionCreate(
+            title=f"基准测试诉求{i}",
+            content="小区门口餐饮店油烟扰民，请求处理。" * 4,
+            region_code="440306",
+            phone=f"138{i % 10**8:08d}",
+            category="C05",
+        )
         async with db.transaction("intake") as conn:
             created = await service.submit(
-                conn, petition_in=p,
+                conn,
+                petition_in=p,
                 submission=service.Submission("citizen", "web", system_clock.now()),
-                keys=keys, clock=system_clock)
+                keys=keys,
+                clock=system_clock,
+            )
         return uuid.UUID(created.case_id), time.time()
 
     return db, submit
 
 
-async def offered_load(bench: Bench, submit: Any, rate: int, seconds: float, start_i: int) -> dict[str, Any]:
+async def offered_load(
+    bench: Bench, submit: Any, rate: int, seconds: float, start_i: int
+) -> dict[str, Any]:
     n = int(rate * seconds)
     commits: dict[uuid.UUID, float] = {}
     sem = asyncio.Semaphore(48)
@@ -188,17 +225,28 @@ async def offered_load(bench: Bench, submit: Any, rate: int, seconds: float, sta
     deadline = time.monotonic() + 60
     ids = list(commits)
     while time.monotonic() < deadline:
-        done = await conn.fetchval("SELECT count(*) FROM notify.message WHERE case_id = ANY($1)", ids)
+        done = await conn.fetchval(
+            "SELECT count(*) FROM notify.message WHERE case_id = ANY($1)", ids
+        )
         if done == n:
             break
         await asyncio.sleep(0.2)
-    rows = await conn.fetch("SELECT case_id, extract(epoch FROM created_at) AS at FROM notify.message "
-                            "WHERE case_id = ANY($1)", ids)
+    rows = await conn.fetch(
+        "SELECT case_id, extract(epoch FROM created_at) AS at FROM notify.message "
+        "WHERE case_id = ANY($1)",
+        ids,
+    )
     await conn.close()
     latencies = [float(r["at"]) - commits[r["case_id"]] for r in rows]
-    return {"offered_per_s": rate, "petitions": n, "submitted_per_s": round(n / submit_seconds, 1),
-            "receipts": len(rows), "p50_s": round(percentile(latencies, 50), 3),
-            "p99_s": round(percentile(latencies, 99), 3), "max_s": round(max(latencies, default=0), 3)}
+    return {
+        "offered_per_s": rate,
+        "petitions": n,
+        "submitted_per_s": round(n / submit_seconds, 1),
+        "receipts": len(rows),
+        "p50_s": round(percentile(latencies, 50), 3),
+        "p99_s": round(percentile(latencies, 99), 3),
+        "max_s": round(max(latencies, default=0), 3),
+    }
 
 
 async def drain(bench: Bench, submit: Any, per_service: int, backlog: int) -> dict[str, Any]:
@@ -217,22 +265,40 @@ async def drain(bench: Bench, submit: Any, per_service: int, backlog: int) -> di
     while time.monotonic() < deadline:
         pending = 0
         for s in ("intake", "casework"):
-            pending += await conn.fetchval(f"SELECT count(*) FROM {s}.outbox_delivery WHERE acked_at IS NULL")  # noqa: S608
+            pending += await conn.fetchval(
+                f"SELECT count(*) FROM {s}.outbox_delivery WHERE acked_at IS NULL"
+            )
         if pending == 0 and await conn.fetchval("SELECT count(*) FROM notify.message") == backlog:
             break
         await asyncio.sleep(0.5)
-    first = min([await conn.fetchval(f"SELECT extract(epoch FROM min(recorded_at)) FROM {s}.inbox")  # noqa: S608
-                 for s in SCHEMAS_TO_CLEAN])
-    last = max([await conn.fetchval(f"SELECT extract(epoch FROM max(recorded_at)) FROM {s}.inbox")  # noqa: S608
-                for s in SCHEMAS_TO_CLEAN])
-    consumed = sum([await conn.fetchval(f"SELECT count(*) FROM {s}.inbox") for s in SCHEMAS_TO_CLEAN])  # noqa: S608
+    first = min(
+        [
+            await conn.fetchval(f"SELECT extract(epoch FROM min(recorded_at)) FROM {s}.inbox")
+            for s in SCHEMAS_TO_CLEAN
+        ]
+    )
+    last = max(
+        [
+            await conn.fetchval(f"SELECT extract(epoch FROM max(recorded_at)) FROM {s}.inbox")
+            for s in SCHEMAS_TO_CLEAN
+        ]
+    )
+    consumed = sum(
+        [await conn.fetchval(f"SELECT count(*) FROM {s}.inbox") for s in SCHEMAS_TO_CLEAN]
+    )
     receipts = await conn.fetchval("SELECT count(*) FROM notify.message")
     await conn.close()
     bench.stop_workers()
     span = float(last) - float(first)
-    return {"backlog_petitions": backlog, "events_consumed": consumed, "receipts": receipts,
-            "seconds": round(span, 2), "startup_seconds": round(float(first) - started, 2),
-            "events_per_s": round(consumed / span, 1), "petitions_per_s": round(backlog / span, 1)}
+    return {
+        "backlog_petitions": backlog,
+        "events_consumed": consumed,
+        "receipts": receipts,
+        "seconds": round(span, 2),
+        "startup_seconds": round(float(first) - started, 2),
+        "events_per_s": round(consumed / span, 1),
+        "petitions_per_s": round(backlog / span, 1),
+    }
 
 
 async def main(quick: bool) -> None:
@@ -241,7 +307,9 @@ async def main(quick: bool) -> None:
     bench.start()
     settings = Settings(database_url=bench.pg.url(), redis_url=bench.redis.url())
     db, submit = await submitter(settings)
-    result: dict[str, Any] = {"goals": {"petitions_per_s_at_p99_1s": 200, "drain_events_per_s": 3000}}
+    result: dict[str, Any] = {
+        "goals": {"petitions_per_s_at_p99_1s": 200, "drain_events_per_s": 3000}
+    }
     try:
         result["baseline"] = await raw_insert_rates(bench.pg.url(), 2.0 if quick else 4.0)
         print("baseline", result["baseline"], flush=True)
@@ -262,37 +330,59 @@ async def main(quick: bool) -> None:
                 if step["p99_s"] > 1.0 or step["submitted_per_s"] < 0.9 * rate:
                     break
             bench.stop_workers()
-            ok = [s for s in steps if s["p99_s"] <= 1.0 and s["submitted_per_s"] >= 0.95 * s["offered_per_s"]
-                  and s["receipts"] == s["petitions"]]
+            ok = [
+                s
+                for s in steps
+                if s["p99_s"] <= 1.0
+                and s["submitted_per_s"] >= 0.95 * s["offered_per_s"]
+                and s["receipts"] == s["petitions"]
+            ]
             drained = await drain(bench, submit, per_service, backlog)
             print(per_service, drained, flush=True)
-            result["runs"].append({
-                "workers_per_service": per_service, "steps": steps,
-                "max_rate_p99_le_1s": max((s["offered_per_s"] for s in ok), default=0),
-                "drain": drained,
-            })
+            result["runs"].append(
+                {
+                    "workers_per_service": per_service,
+                    "steps": steps,
+                    "max_rate_p99_le_1s": max((s["offered_per_s"] for s in ok), default=0),
+                    "drain": drained,
+                }
+            )
     finally:
         await db.dispose()
         bench.stop()
         shutil.rmtree(root, ignore_errors=True)
     base = result["baseline"]
-    lines = ["| workers/service | max petitions/s with p99 ≤ 1 s | ÷ raw INSERT (1 conn) | "
-             "drain events/s | drain petitions/s | ÷ raw INSERT (8 conn) |", "|---|---|---|---|---|---|"]
+    lines = [
+        "| workers/service | max petitions/s with p99 ≤ 1 s | ÷ raw INSERT (1 conn) | "
+        "drain events/s | drain petitions/s | ÷ raw INSERT (8 conn) |",
+        "|---|---|---|---|---|---|",
+    ]
     for run in result["runs"]:
         d = run["drain"]
-        lines.append(f"| {run['workers_per_service']} | {run['max_rate_p99_le_1s']} | "
-                     f"{run['max_rate_p99_le_1s'] / base['insert_1_conn_per_s']:.3f} | {d['events_per_s']} | "
-                     f"{d['petitions_per_s']} | {d['petitions_per_s'] / base['insert_8_conn_per_s']:.3f} |")
-    steps_md = ["", "Offered-load steps (latency from intake commit to the receipt row):", "",
-                "| workers | offered/s | submitted/s | p50 s | p99 s | max s |", "|---|---|---|---|---|---|"]
+        lines.append(
+            f"| {run['workers_per_service']} | {run['max_rate_p99_le_1s']} | "
+            f"{run['max_rate_p99_le_1s'] / base['insert_1_conn_per_s']:.3f} | {d['events_per_s']} | "
+            f"{d['petitions_per_s']} | {d['petitions_per_s'] / base['insert_8_conn_per_s']:.3f} |"
+        )
+    steps_md = [
+        "",
+        "Offered-load steps (latency from intake commit to the receipt row):",
+        "",
+        "| workers | offered/s | submitted/s | p50 s | p99 s | max s |",
+        "|---|---|---|---|---|---|",
+    ]
     for run in result["runs"]:
         for s in run["steps"]:
-            steps_md.append(f"| {run['workers_per_service']} | {s['offered_per_s']} | {s['submitted_per_s']} | "
-                            f"{s['p50_s']} | {s['p99_s']} | {s['max_s']} |")
-    md = (f"Baseline in the same run: raw asyncpg INSERT of the same petition row: "
-          f"{base['insert_1_conn_per_s']}/s on 1 connection, {base['insert_8_conn_per_s']}/s on 8.\n\n"
-          f"Goals: ≥ 200 petitions/s at p99 ≤ 1 s; drain ≥ 3,000 events/s. "
-          f"{'QUICK RUN (reduced sizes). ' if quick else ''}\n\n" + "\n".join(lines + steps_md))
+            steps_md.append(
+                f"| {run['workers_per_service']} | {s['offered_per_s']} | {s['submitted_per_s']} | "
+                f"{s['p50_s']} | {s['p99_s']} | {s['max_s']} |"
+            )
+    md = (
+        f"Baseline in the same run: raw asyncpg INSERT of the same petition row: "
+        f"{base['insert_1_conn_per_s']}/s on 1 connection, {base['insert_8_conn_per_s']}/s on 8.\n\n"
+        f"Goals: ≥ 200 petitions/s at p99 ≤ 1 s; drain ≥ 3,000 events/s. "
+        f"{'QUICK RUN (reduced sizes). ' if quick else ''}\n\n" + "\n".join(lines + steps_md)
+    )
     result["quick"] = quick
     path = write("bus" if not quick else "bus-quick", result, md)
     print(path.read_text())

@@ -28,10 +28,15 @@ def machine() -> dict[str, Any]:
 
 def commit() -> str:
     try:
-        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                             text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, check=True).stdout.strip()
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         return sha + ("-dirty" if dirty else "")
     except Exception:
         return "unknown"
@@ -50,10 +55,12 @@ def write(name: str, result: dict[str, Any], markdown: str) -> Path:
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     data = {"benchmark": name, "date": stamp, "commit": commit(), "machine": machine(), **result}
     (RESULTS / f"{name}.json").write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-    header = (f"# Benchmark `{name}`\n\n- date: {stamp}\n- commit: {data['commit']}\n"
-              f"- machine: {data['machine']['cores']} cores, {data['machine']['memory_gb']} GiB, "
-              f"{data['machine']['platform']}, Python {data['machine']['python']}\n"
-              f"- load average at start: {data['machine']['load_average_at_start']}\n\n")
+    header = (
+        f"# Benchmark `{name}`\n\n- date: {stamp}\n- commit: {data['commit']}\n"
+        f"- machine: {data['machine']['cores']} cores, {data['machine']['memory_gb']} GiB, "
+        f"{data['machine']['platform']}, Python {data['machine']['python']}\n"
+        f"- load average at start: {data['machine']['load_average_at_start']}\n\n"
+    )
     path = RESULTS / f"{name}.md"
     path.write_text(header + markdown + "\n")
     return path

@@ -30,8 +30,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         app: Any = BaseUrlApp(settings)
     else:
         app = _service_app(args.service, settings)
-    uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port,
-                access_log=False, log_level="warning", lifespan="on")
+    uvicorn.run(
+        app,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        access_log=False,
+        log_level="warning",
+        lifespan="on",
+    )
     return 0
 
 
@@ -64,8 +70,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if args.partner == "sms":
         from minsheng.simulators.sms_gateway import create_app
 
-        uvicorn.run(create_app(), host="127.0.0.1", port=args.port, access_log=False,
-                    log_level="warning")
+        uvicorn.run(
+            create_app(), host="127.0.0.1", port=args.port, access_log=False, log_level="warning"
+        )
     return 0
 
 
@@ -93,8 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="minsheng", description="Minsheng (民声) case management")
     sub = p.add_subparsers(dest="command", required=True)
 
-    r = sub.add_parser("run", help="start the whole system (embedded PostgreSQL and Redis by "
-                                   "default) and load demo data")
+    r = sub.add_parser(
+        "run",
+        help="start the whole system (embedded PostgreSQL and Redis by default) and load demo data",
+    )
     r.add_argument("--no-demo", action="store_true", help="do not load demo data")
     r.add_argument("--demo-count", type=int, default=200, help="demo petitions on first run")
     r.set_defaults(func=cmd_run)
@@ -134,9 +143,18 @@ def build_parser() -> argparse.ArgumentParser:
     ou = asub.add_parser("create-org", help="create an org unit")
     ou.add_argument("--id", required=True)
     ou.add_argument("--name", required=True)
-    ou.add_argument("--kind", required=True,
-                    choices=["petition_office", "department", "street", "community",
-                             "discipline", "government"])
+    ou.add_argument(
+        "--kind",
+        required=True,
+        choices=[
+            "petition_office",
+            "department",
+            "street",
+            "community",
+            "discipline",
+            "government",
+        ],
+    )
     ou.add_argument("--parent")
     ou.add_argument("--regions", default="", help="comma-separated region codes")
     ou.add_argument("--duties", default="", help="comma-separated category codes")

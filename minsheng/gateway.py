@@ -63,9 +63,12 @@ def route_table(apps: dict[str, FastAPI]) -> dict[str, str]:
 def merged_openapi(apps: dict[str, FastAPI]) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "openapi": "3.1.0",
-        "info": {"title": "Minsheng (民声) API", "version": "0.1.0",
-                 "description": "Petitions (信访) and 12345 requests: intake, casework, notify "
-                                "and analytics behind one base URL."},
+        "info": {
+            "title": "Minsheng (民声) API",
+            "version": "0.1.0",
+            "description": "Petitions (信访) and 12345 requests: intake, casework, notify "
+            "and analytics behind one base URL.",
+        },
         "paths": {},
         "components": {"schemas": {}, "securitySchemes": {}},
         "tags": [],
@@ -84,9 +87,13 @@ def merged_openapi(apps: dict[str, FastAPI]) -> dict[str, Any]:
                 seen_tags.add(tag["name"])
                 doc["tags"].append(tag)
         doc["tags"].append({"name": f"service:{name}", "description": spec["info"]["title"]})
-    doc["paths"]["/readyz"] = {"get": {"summary": "All four services ready", "tags": ["operations"],
-                                       "responses": {"200": {"description": "ready"},
-                                                     "503": {"description": "not ready"}}}}
+    doc["paths"]["/readyz"] = {
+        "get": {
+            "summary": "All four services ready",
+            "tags": ["operations"],
+            "responses": {"200": {"description": "ready"}, "503": {"description": "not ready"}},
+        }
+    }
     return doc
 
 
@@ -129,13 +136,19 @@ class BaseUrlApp:
             result = {name: await readiness(app, name) for name, app in self.apps.items()}
             ready = {name: all(c["ok"] for c in checks.values()) for name, checks in result.items()}
             ok = all(ready.values())
-            return JSONResponse({"ready": ok, "services": ready, "checks": result},
-                                  status_code=200 if ok else 503)
+            return JSONResponse(
+                {"ready": ok, "services": ready, "checks": result}, status_code=200 if ok else 503
+            )
 
         @own.get("/", include_in_schema=False)
         async def index() -> dict[str, Any]:
-            return {"name": "Minsheng (民声)", "docs": "/docs", "openapi": "/openapi.json",
-                    "readyz": "/readyz", "services": list(self.apps)}
+            return {
+                "name": "Minsheng (民声)",
+                "docs": "/docs",
+                "openapi": "/openapi.json",
+                "readyz": "/readyz",
+                "services": list(self.apps),
+            }
 
         return own
 

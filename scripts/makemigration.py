@@ -27,7 +27,9 @@ def main() -> None:
 
         get_settings.cache_clear()
         for name in SCHEMAS:
-            versions = Path(alembic_config(name).get_main_option("script_location") or "") / "versions"
+            versions = (
+                Path(alembic_config(name).get_main_option("script_location") or "") / "versions"
+            )
             if name != schema and versions.exists() and any(versions.glob("*.py")):
                 command.upgrade(alembic_config(name), "head")
         cfg = alembic_config(schema)

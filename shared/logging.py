@@ -16,8 +16,21 @@ import structlog
 
 trace_id_var: ContextVar[str | None] = ContextVar("trace_id", default=None)
 
-_PERSONAL_FIELDS = {"phone", "id_number", "address", "name", "query_code", "code", "password",
-                    "totp", "token", "content", "caller", "petitioners", "pii"}
+_PERSONAL_FIELDS = {
+    "phone",
+    "id_number",
+    "address",
+    "name",
+    "query_code",
+    "code",
+    "password",
+    "totp",
+    "token",
+    "content",
+    "caller",
+    "petitioners",
+    "pii",
+}
 
 
 def new_trace_id() -> str:

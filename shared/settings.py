@@ -18,7 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 SERVICES = ("intake", "casework", "notify", "analytics")
 
 # Development defaults. `MINSHENG_ENV=prod` refuses to start with any of them.
-DEV_SECRET_KEY = "dev-secret-key-change-me-0123456789abcdef"
+DEV_SECRET_KEY = "dev-secret-key-change-me-0123456789abcdef"  # noqa: S105
 DEV_DATA_KEYS = "dev1:ZGV2LWRhdGEta2V5LTAwMDAwMDAwMDAwMDAwMDAwMDA="
 DEV_HASH_KEY = "dev-hash-key-change-me"
 DEV_HOTLINE_KEYS = "hotline-dev:dev-hotline-secret"
@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     # The bus (architecture §2.3): a delivery not acknowledged within the lease is sent again.
     bus_lease_seconds: float = 15.0
     bus_batch_size: int = Field(default=200, ge=1, le=5000)
+    bus_max_in_flight: int = Field(default=1000, ge=1)  # leased, unacknowledged, per subscriber
     bus_job_timeout_seconds: int = 20
     bus_max_attempts: int = 8
     bus_poll_seconds: float = 1.0

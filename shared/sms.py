@@ -29,8 +29,9 @@ class SmsProvider(Protocol):
 
 
 class HttpSmsGateway:
-    def __init__(self, base_url: str, client: httpx.AsyncClient | None = None,
-                 timeout: float = 5.0) -> None:
+    def __init__(
+        self, base_url: str, client: httpx.AsyncClient | None = None, timeout: float = 5.0
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.client = client or httpx.AsyncClient(timeout=timeout)
 

@@ -47,8 +47,13 @@ def servers() -> Iterator[tuple[EmbeddedPostgres, EmbeddedRedis]]:
 @pytest.fixture(scope="session")
 def settings(servers: tuple[EmbeddedPostgres, EmbeddedRedis]) -> Settings:
     pg, redis = servers
-    return Settings(env="test", database_url=pg.url(), redis_url=redis.url(),
-                    bus_lease_seconds=3.0, bus_poll_seconds=0.2)
+    return Settings(
+        env="test",
+        database_url=pg.url(),
+        redis_url=redis.url(),
+        bus_lease_seconds=3.0,
+        bus_poll_seconds=0.2,
+    )
 
 
 @pytest_asyncio.fixture(loop_scope="session")

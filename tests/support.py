@@ -24,8 +24,11 @@ def free_port() -> int:
 async def serve_app(app: Any, port: int | None = None) -> AsyncIterator[str]:
     """Serve an ASGI app with uvicorn on 127.0.0.1 inside the test's event loop."""
     port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           access_log=False, lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on"
+        )
+    )
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():
@@ -44,10 +47,12 @@ def worker_for(service: str, settings: Settings) -> Worker:
     from shared.bus.worker import make_worker_settings
 
     handlers = importlib.import_module(
-        {"intake": "services.intake.petition.handlers",
-         "casework": "services.casework.case.handlers",
-         "notify": "services.notify.message.handlers",
-         "analytics": "services.analytics.metric.handlers"}[service]
+        {
+            "intake": "services.intake.petition.handlers",
+            "casework": "services.casework.case.handlers",
+            "notify": "services.notify.message.handlers",
+            "analytics": "services.analytics.metric.handlers",
+        }[service]
     ).HANDLERS
     background = []
     if service == "notify":
@@ -56,11 +61,20 @@ def worker_for(service: str, settings: Settings) -> Worker:
         background.append(run_sender)
     ws: Any = make_worker_settings(service, handlers, background=background, settings=settings)
     return Worker(
-        functions=ws.functions, queue_name=ws.queue_name, cron_jobs=ws.cron_jobs,
-        redis_settings=ws.redis_settings, on_startup=ws.on_startup, on_shutdown=ws.on_shutdown,
-        job_serializer=ws.job_serializer, job_deserializer=ws.job_deserializer,
-        job_timeout=ws.job_timeout, max_jobs=ws.max_jobs, keep_result=ws.keep_result,
-        max_tries=ws.max_tries, poll_delay=ws.poll_delay, handle_signals=False,
+        functions=ws.functions,
+        queue_name=ws.queue_name,
+        cron_jobs=ws.cron_jobs,
+        redis_settings=ws.redis_settings,
+        on_startup=ws.on_startup,
+        on_shutdown=ws.on_shutdown,
+        job_serializer=ws.job_serializer,
+        job_deserializer=ws.job_deserializer,
+        job_timeout=ws.job_timeout,
+        max_jobs=ws.max_jobs,
+        keep_result=ws.keep_result,
+        max_tries=ws.max_tries,
+        poll_delay=ws.poll_delay,
+        handle_signals=False,
     )
 
 

@@ -75,11 +75,23 @@ def create_app(log_path: Path | None = None) -> FastAPI:
             return JSONResponse({"error": "bad_request"}, status_code=400)
         if not _MOBILE.match(phone):
             return JSONResponse({"error": "invalid_phone"}, status_code=400)
-        new = state.record({"message_id": message_id, "phone": phone, "text": text,
-                            "urgent": bool(body.get("urgent")), "received_at": time.time()})
-        return JSONResponse({"message_id": message_id,
-                               "status": "accepted" if new else "duplicate",
-                               "provider_ref": f"SIM-{message_id[:8]}"}, status_code=202)
+        new = state.record(
+            {
+                "message_id": message_id,
+                "phone": phone,
+                "text": text,
+                "urgent": bool(body.get("urgent")),
+                "received_at": time.time(),
+            }
+        )
+        return JSONResponse(
+            {
+                "message_id": message_id,
+                "status": "accepted" if new else "duplicate",
+                "provider_ref": f"SIM-{message_id[:8]}",
+            },
+            status_code=202,
+        )
 
     @app.get("/v1/messages")
     async def messages(phone: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
@@ -90,8 +102,11 @@ def create_app(log_path: Path | None = None) -> FastAPI:
     @app.get("/v1/stats")
     async def stats() -> dict[str, int]:
         with state.lock:
-            return {"requests": state.requests, "delivered": len(state.messages),
-                    "duplicates": state.duplicates}
+            return {
+                "requests": state.requests,
+                "delivered": len(state.messages),
+                "duplicates": state.duplicates,
+            }
 
     @app.post("/v1/control/fail")
     async def fail(request: Request) -> dict[str, int]:

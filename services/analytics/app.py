@@ -11,6 +11,9 @@ from shared.settings import Settings
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     return create_service_app(
-        "analytics", [metric_router], settings=settings, title="Minsheng analytics (研判)",
+        "analytics",
+        [metric_router],
+        settings=settings,
+        title="Minsheng analytics (研判)",
         description="Screening, hotspots, metrics and reports.",
     )

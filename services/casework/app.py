@@ -10,6 +10,9 @@ from shared.settings import Settings
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     return create_service_app(
-        "casework", [], settings=settings, title="Minsheng casework (办理)",
+        "casework",
+        [],
+        settings=settings,
+        title="Minsheng casework (办理)",
         description="Cases, routing, deadlines, replies and notices.",
     )

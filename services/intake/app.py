@@ -15,6 +15,9 @@ from shared.settings import Settings
 def create_app(settings: Settings | None = None) -> FastAPI:
     routers = [petition_router, citizen_router, auth_router, admin_router]
     return create_service_app(
-        "intake", routers, settings=settings, title="Minsheng intake (受理入口)",
+        "intake",
+        routers,
+        settings=settings,
+        title="Minsheng intake (受理入口)",
         description="Petitions in from every channel; the public tracking view.",
     )

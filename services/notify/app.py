@@ -10,6 +10,9 @@ from shared.settings import Settings
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     return create_service_app(
-        "notify", [], settings=settings, title="Minsheng notify (通知)",
+        "notify",
+        [],
+        settings=settings,
+        title="Minsheng notify (通知)",
         description="The five returns, alerts and partner callbacks.",
     )

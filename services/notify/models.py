@@ -34,7 +34,9 @@ message = Table(
     Column("body_enc", Text, nullable=False),  # bodies may hold a query code or one-time code
     Column("status", Text, nullable=False, server_default=text("'pending'")),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
-    Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Column(
+        "next_attempt_at", DateTime(timezone=True), nullable=False, server_default=text("now()")
+    ),
     Column("leased_until", DateTime(timezone=True)),
     Column("provider_ref", Text),
     Column("last_error", Text),

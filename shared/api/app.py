@@ -28,7 +28,9 @@ log = get_logger(__name__)
 
 REQUESTS = Counter("minsheng_http_requests_total", "HTTP requests", ["service", "method", "status"])
 LATENCY = Histogram(
-    "minsheng_http_request_seconds", "HTTP request latency", ["service", "method"],
+    "minsheng_http_request_seconds",
+    "HTTP request latency",
+    ["service", "method"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 BACKLOG = Gauge("minsheng_bus_backlog", "Unacknowledged deliveries", ["producer", "consumer"])
@@ -82,7 +84,9 @@ def create_service_app(
     install_error_handlers(app)
 
     @app.middleware("http")
-    async def _observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def _observe(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         trace = request.headers.get("x-trace-id") or new_trace_id()
         token = trace_id_var.set(trace[:64])
         started = time.perf_counter()
@@ -97,8 +101,13 @@ def create_service_app(
             REQUESTS.labels(service, request.method, str(status)).inc()
             LATENCY.labels(service, request.method).observe(elapsed)
             # the path only: query strings can carry query codes and one-time codes
-            log.info("http.request", method=request.method, path=request.url.path,
-                     status=status, ms=round(elapsed * 1000, 1))
+            log.info(
+                "http.request",
+                method=request.method,
+                path=request.url.path,
+                status=status,
+                ms=round(elapsed * 1000, 1),
+            )
             trace_id_var.reset(token)
 
     for router in routers:
@@ -118,8 +127,9 @@ def health_router(service: str) -> APIRouter:
     async def readyz(request: Request) -> Response:
         checks = await readiness(request.app, service)
         ok = all(c["ok"] for c in checks.values())
-        return JSONResponse({"ready": ok, "service": service, "checks": checks},
-                              status_code=200 if ok else 503)
+        return JSONResponse(
+            {"ready": ok, "service": service, "checks": checks}, status_code=200 if ok else 503
+        )
 
     @router.get("/metrics", summary="Prometheus metrics")
     async def metrics(request: Request) -> Response:
@@ -138,7 +148,9 @@ def expected_head(schema: str, settings: Settings) -> str | None:
 
         from shared.db.migrate import alembic_config
 
-        _HEADS[schema] = ScriptDirectory.from_config(alembic_config(schema, settings)).get_current_head()
+        _HEADS[schema] = ScriptDirectory.from_config(
+            alembic_config(schema, settings)
+        ).get_current_head()
     return _HEADS[schema]
 
 

@@ -35,8 +35,11 @@ def get_keys(request: Request) -> Keys:
 def get_idempotency_key(
     idempotency_key: Annotated[
         str | None,
-        Header(alias="Idempotency-Key", description="1–128 characters; a retry with the same "
-               "key and body gets the first answer"),
+        Header(
+            alias="Idempotency-Key",
+            description="1–128 characters; a retry with the same "
+            "key and body gets the first answer",
+        ),
     ] = None,
 ) -> str | None:
     return validate_key(idempotency_key)

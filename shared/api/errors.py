@@ -58,7 +58,9 @@ def not_found(what_zh: str = "未找到", what_en: str = "not found") -> ApiErro
     return ApiError(404, "not_found", what_zh, what_en)
 
 
-def error_response(status: int, items: list[ErrorItem], headers: dict[str, str] | None = None) -> Response:
+def error_response(
+    status: int, items: list[ErrorItem], headers: dict[str, str] | None = None
+) -> Response:
     return Response(
         orjson.dumps({"errors": [i.as_dict() for i in items]}),
         status_code=status,
@@ -132,19 +134,33 @@ def install_error_handlers(app: FastAPI) -> None:
 
         if transient_db_errors(exc):
             # the database is restarting or unreachable: nothing was committed, retry later
-            return error_response(503, [ErrorItem(None, "service_unavailable", bilingual(
-                "服务暂时不可用，请稍后重试", "temporarily unavailable; retry later"))],
-                {"Retry-After": "1"})
+            return error_response(
+                503,
+                [
+                    ErrorItem(
+                        None,
+                        "service_unavailable",
+                        bilingual(
+                            "服务暂时不可用，请稍后重试", "temporarily unavailable; retry later"
+                        ),
+                    )
+                ],
+                {"Retry-After": "1"},
+            )
         get_logger(__name__).error("http.unhandled", error=type(exc).__name__)
-        return error_response(500, [ErrorItem(None, "internal_error", bilingual(
-            "服务器内部错误", "internal error"))])
+        return error_response(
+            500, [ErrorItem(None, "internal_error", bilingual("服务器内部错误", "internal error"))]
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> Response:
-        codes = {401: ("unauthorized", "未登录或凭证无效", "not authenticated"),
-                 403: ("forbidden", "无权操作", "forbidden"),
-                 404: ("not_found", "未找到", "not found"),
-                 405: ("method_not_allowed", "不支持的请求方法", "method not allowed")}
+        codes = {
+            401: ("unauthorized", "未登录或凭证无效", "not authenticated"),
+            403: ("forbidden", "无权操作", "forbidden"),
+            404: ("not_found", "未找到", "not found"),
+            405: ("method_not_allowed", "不支持的请求方法", "method not allowed"),
+        }
         code, zh, en = codes.get(exc.status_code, ("http_error", "请求错误", str(exc.detail)))
-        return error_response(exc.status_code, [ErrorItem(None, code, bilingual(zh, en))],
-                              dict(exc.headers or {}))
+        return error_response(
+            exc.status_code, [ErrorItem(None, code, bilingual(zh, en))], dict(exc.headers or {})
+        )

@@ -25,8 +25,13 @@ def validate_key(key: str | None) -> str | None:
     if key is None:
         return None
     if not 1 <= len(key) <= 128:
-        raise ApiError(422, "invalid_idempotency_key", "Idempotency-Key 长度须为1至128个字符",
-                       "Idempotency-Key must be 1 to 128 characters", field="Idempotency-Key")
+        raise ApiError(
+            422,
+            "invalid_idempotency_key",
+            "Idempotency-Key 长度须为1至128个字符",
+            "Idempotency-Key must be 1 to 128 characters",
+            field="Idempotency-Key",
+        )
     return key
 
 
@@ -53,8 +58,14 @@ class IdempotencyGuard:
                 "request_hash = :r, status_code = :s, response_body = :b, created_at = :now, "
                 "expires_at = :exp"
             ),
-            {"k": self.key_hash, "r": self.request_hash, "s": status_code, "b": body,
-             "now": now, "exp": now + TTL},
+            {
+                "k": self.key_hash,
+                "r": self.request_hash,
+                "s": status_code,
+                "b": body,
+                "now": now,
+                "exp": now + TTL,
+            },
         )
 
 
@@ -77,9 +88,13 @@ async def begin(
         text("SELECT pg_try_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": key_hash}
     )
     if not got:
-        raise ApiError(409, "idempotency_in_progress", "相同 Idempotency-Key 的请求正在处理",
-                       "a request with this Idempotency-Key is still in progress",
-                       field="Idempotency-Key")
+        raise ApiError(
+            409,
+            "idempotency_in_progress",
+            "相同 Idempotency-Key 的请求正在处理",
+            "a request with this Idempotency-Key is still in progress",
+            field="Idempotency-Key",
+        )
     row = (
         await db.execute(
             text(
@@ -93,7 +108,11 @@ async def begin(
     if row is None:
         return guard, None
     if row.request_hash != request_hash:
-        raise ApiError(422, "idempotency_key_reused", "该 Idempotency-Key 已用于不同的请求内容",
-                       "Idempotency-Key was already used with a different body",
-                       field="Idempotency-Key")
+        raise ApiError(
+            422,
+            "idempotency_key_reused",
+            "该 Idempotency-Key 已用于不同的请求内容",
+            "Idempotency-Key was already used with a different body",
+            field="Idempotency-Key",
+        )
     return guard, Stored(row.status_code, bytes(row.response_body))

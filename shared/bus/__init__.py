@@ -7,5 +7,12 @@ from shared.bus.consumer import BusContext, Consumer, Handler
 from shared.bus.outbox import publish
 from shared.bus.topology import SUBSCRIPTIONS, consumers_of, queue_name
 
-__all__ = ["SUBSCRIPTIONS", "BusContext", "Consumer", "Handler", "consumers_of", "publish",
-           "queue_name"]
+__all__ = [
+    "SUBSCRIPTIONS",
+    "BusContext",
+    "Consumer",
+    "Handler",
+    "consumers_of",
+    "publish",
+    "queue_name",
+]

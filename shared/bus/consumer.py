@@ -149,9 +149,13 @@ class Consumer:
                 "CAST(:t AS text[]), CAST(:a AS text[]), CAST(:s AS int[])) "
                 "ON CONFLICT DO NOTHING RETURNING event_id"
             ),
-            {"e": [e.event_id for e in envs], "p": [e.producer for e in envs],
-             "t": [e.type for e in envs], "a": [e.aggregate_id for e in envs],
-             "s": [e.aggregate_seq for e in envs]},
+            {
+                "e": [e.event_id for e in envs],
+                "p": [e.producer for e in envs],
+                "t": [e.type for e in envs],
+                "a": [e.aggregate_id for e in envs],
+                "s": [e.aggregate_seq for e in envs],
+            },
         )
         return {r[0] for r in rows}
 
@@ -187,8 +191,13 @@ class Consumer:
                 "(event_id, producer, type, aggregate_id, aggregate_seq) "
                 "VALUES (:e, :p, :t, :a, :s) ON CONFLICT DO NOTHING RETURNING 1"
             ),
-            {"e": env.event_id, "p": env.producer, "t": env.type, "a": env.aggregate_id,
-             "s": env.aggregate_seq},
+            {
+                "e": env.event_id,
+                "p": env.producer,
+                "t": env.type,
+                "a": env.aggregate_id,
+                "s": env.aggregate_seq,
+            },
         )
         if first is None:
             return  # already recorded: a redelivery changes nothing
@@ -206,8 +215,14 @@ class Consumer:
             ),
             {"e": env.event_id, "err": error},
         )
-        log.warning("bus.handler.failed", consumer=self.name, event_type=env.type,
-                    event_id=str(env.event_id), attempts=attempts, error=error)
+        log.warning(
+            "bus.handler.failed",
+            consumer=self.name,
+            event_type=env.type,
+            event_id=str(env.event_id),
+            attempts=attempts,
+            error=error,
+        )
         if int(attempts or 0) < self.ctx.settings.bus_max_attempts:
             return False
         await db.execute(
@@ -216,9 +231,13 @@ class Consumer:
                 "(kind, ref, target, payload, error, attempts) "
                 "VALUES ('event', :ref, :target, CAST(:payload AS jsonb), :err, :n)"
             ),
-            {"ref": str(env.event_id), "target": self.name,
-             "payload": orjson.dumps(env.model_dump(mode="json")).decode(), "err": error,
-             "n": attempts},
+            {
+                "ref": str(env.event_id),
+                "target": self.name,
+                "payload": orjson.dumps(env.model_dump(mode="json")).decode(),
+                "err": error,
+                "n": attempts,
+            },
         )
         await db.execute(
             text(
@@ -226,8 +245,13 @@ class Consumer:
                 "(event_id, producer, type, aggregate_id, aggregate_seq, outcome) "
                 "VALUES (:e, :p, :t, :a, :s, 'dead') ON CONFLICT DO NOTHING"
             ),
-            {"e": env.event_id, "p": env.producer, "t": env.type, "a": env.aggregate_id,
-             "s": env.aggregate_seq},
+            {
+                "e": env.event_id,
+                "p": env.producer,
+                "t": env.type,
+                "a": env.aggregate_id,
+                "s": env.aggregate_seq,
+            },
         )
         return True
 
@@ -263,8 +287,9 @@ class Consumer:
                 except Exception as exc:
                     if transient_db_errors(exc):
                         raise
-                    log.warning("bus.replay.failed", consumer=s, event_id=str(env.event_id),
-                                error=repr(exc))
+                    log.warning(
+                        "bus.replay.failed", consumer=s, event_id=str(env.event_id), error=repr(exc)
+                    )
                     state = "failed"
                 await db.execute(
                     text(

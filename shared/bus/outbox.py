@@ -104,9 +104,17 @@ async def publish_many(
     now = clock.now()
     trace = trace_id or current_trace_id()
     envelopes = [
-        Envelope(event_id=uuid7(), type=e.type, version=e.version, occurred_at=now,
-                 producer=producer, trace_id=trace, aggregate_id=agg, aggregate_seq=0,
-                 payload=e.model_dump(mode="json"))
+        Envelope(
+            event_id=uuid7(),
+            type=e.type,
+            version=e.version,
+            occurred_at=now,
+            producer=producer,
+            trace_id=trace,
+            aggregate_id=agg,
+            aggregate_seq=0,
+            payload=e.model_dump(mode="json"),
+        )
         for e, agg in events
     ]
     rows = (

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from typing import Any
 
 import asyncpg
@@ -38,7 +39,9 @@ MAX_BATCHES_PER_PASS = 25
 
 def subscribers_of_producer(producer: str) -> list[str]:
     prefix = producer + "."
-    return sorted(c for c, types in SUBSCRIPTIONS.items() if any(t.startswith(prefix) for t in types))
+    return sorted(
+        c for c, types in SUBSCRIPTIONS.items() if any(t.startswith(prefix) for t in types)
+    )
 
 
 class Relay:
@@ -51,6 +54,10 @@ class Relay:
         self._wake = asyncio.Event()
         self._stopping = False
         self.in_flight = 0
+        # Flow control: what this relay has leased and not yet seen acknowledged, per
+        # subscriber (delivery id -> lease end). Leasing more than consumers can finish within
+        # the lease only makes leases expire and work repeat.
+        self._outstanding: dict[str, dict[int, float]] = {c: {} for c in self.consumers}
 
     async def run(self) -> None:
         delay = 0.2
@@ -124,9 +131,16 @@ class Relay:
         """Apply acknowledgements, then dispatch what is due. Returns deliveries dispatched."""
         acked = await self._apply_acks()
         sent = 0
+        now = time.monotonic()
         for consumer in self.consumers:
+            outstanding = self._outstanding[consumer]
+            for delivery_id in [d for d, until in outstanding.items() if until < now]:
+                del outstanding[delivery_id]
             for _ in range(MAX_BATCHES_PER_PASS):
-                n = await self._dispatch(consumer)
+                room = self.settings.bus_max_in_flight - len(outstanding)
+                if room <= 0:
+                    break
+                n = await self._dispatch(consumer, min(room, self.settings.bus_batch_size))
                 sent += n
                 if n < self.settings.bus_batch_size:
                     break
@@ -139,6 +153,9 @@ class Relay:
         if not raw:
             return 0
         ids = sorted({int(x) for x in raw})
+        for outstanding in self._outstanding.values():
+            for delivery_id in ids:
+                outstanding.pop(delivery_id, None)
         s = self.producer
         async with self.db.transaction(s) as db:
             await db.execute(
@@ -150,7 +167,7 @@ class Relay:
             )
         return len(ids)
 
-    async def _dispatch(self, consumer: str) -> int:
+    async def _dispatch(self, consumer: str, limit: int) -> int:
         s = self.producer
         async with self.db.transaction(s) as db:
             rows = (
@@ -186,8 +203,11 @@ class Relay:
                         ORDER BY upd.delivery_id
                         """  # noqa: S608
                     ),
-                    {"c": consumer, "n": self.settings.bus_batch_size,
-                     "lease": self.settings.bus_lease_seconds},
+                    {
+                        "c": consumer,
+                        "n": limit,
+                        "lease": self.settings.bus_lease_seconds,
+                    },
                 )
             ).all()
         if not rows:
@@ -209,6 +229,8 @@ class Relay:
             }
             for r in rows
         ]
+        until = time.monotonic() + self.settings.bus_lease_seconds
+        self._outstanding[consumer].update((r.delivery_id, until) for r in rows)
         first = rows[0]
         job_id = f"{s}>{consumer}:{first.delivery_id}:{first.dispatch_count}:{len(rows)}"
         # If this fails (Redis down) the lease runs out and the batch is claimed again.

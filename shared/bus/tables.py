@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
-
     Column,
     DateTime,
     Identity,
@@ -88,7 +87,9 @@ def bus_tables(metadata: MetaData) -> dict[str, Table]:
         Column("aggregate_id", Text, nullable=False),
         Column("aggregate_seq", Integer, nullable=False),
         Column("outcome", Text, nullable=False, server_default=text("'done'")),
-        Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+        Column(
+            "recorded_at", DateTime(timezone=True), nullable=False, server_default=text("now()")
+        ),
     )
     bus_failure = Table(
         "bus_failure",

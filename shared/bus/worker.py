@@ -115,8 +115,13 @@ def make_worker_settings(
     ws: Any = WorkerSettings
     ws.functions = [consume_events, replay_dead_letters, *(functions or [])]
     ws.cron_jobs = [
-        cron(replay_dead_letters, second=set(range(0, 60, 5)), run_at_startup=False,
-             unique=True, timeout=30),
+        cron(
+            replay_dead_letters,
+            second=set(range(0, 60, 5)),
+            run_at_startup=False,
+            unique=True,
+            timeout=30,
+        ),
         *(cron_jobs or []),
     ]
     ws.queue_name = queue_name(service)

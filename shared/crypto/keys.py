@@ -31,7 +31,7 @@ __all__ = [
     "token_key_id",
 ]
 
-TOKEN_VERSION = "v1"
+TOKEN_VERSION = "v1"  # noqa: S105 - a format tag, not a secret
 KEY_BYTES = 32
 NONCE_BYTES = 12
 _TAG_BYTES = 16

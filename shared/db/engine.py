@@ -51,9 +51,7 @@ def transient_db_errors(exc: BaseException) -> bool:
     if isinstance(exc, DBAPIError):
         orig = getattr(exc.orig, "__cause__", None) or exc.orig
         return isinstance(orig, _TRANSIENT_ASYNCPG) or isinstance(exc.orig, _TRANSIENT_ASYNCPG)
-    return isinstance(
-        exc, (*_TRANSIENT_ASYNCPG, ConnectionError, OSError, asyncio.TimeoutError)
-    )
+    return isinstance(exc, (*_TRANSIENT_ASYNCPG, ConnectionError, OSError, asyncio.TimeoutError))
 
 
 class Database:
@@ -105,6 +103,7 @@ async def check_durability(conn: AsyncConnection) -> None:
         bad.append(f"synchronous_commit={sync_commit}")
     if bad:
         raise UnsafeDurability(
-            "MINSHENG_ENV=prod refuses PostgreSQL with " + ", ".join(bad)
+            "MINSHENG_ENV=prod refuses PostgreSQL with "
+            + ", ".join(bad)
             + ": an acknowledged petition could be lost in a crash"
         )

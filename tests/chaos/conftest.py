@@ -47,7 +47,7 @@ class LiveSystem:
 
 def _ready(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=2) as r:  # noqa: S310
+        with urllib.request.urlopen(url, timeout=2) as r:
             return r.status == 200
     except Exception:
         return False
@@ -62,19 +62,25 @@ def live_system() -> Iterator[LiveSystem]:
     redis.start()
     port = free_port()
     env = dict(os.environ)
-    env.update({
-        "MINSHENG_DATABASE_URL": pg.url(),
-        "MINSHENG_REDIS_URL": redis.url(),
-        "MINSHENG_DATA_DIR": str(root / "data"),
-        "MINSHENG_PORT": str(port),
-        "MINSHENG_ENV": "test",
-        "MINSHENG_BUS_LEASE_SECONDS": "4",
-        "MINSHENG_LOG_LEVEL": "WARNING",
-    })
+    env.update(
+        {
+            "MINSHENG_DATABASE_URL": pg.url(),
+            "MINSHENG_REDIS_URL": redis.url(),
+            "MINSHENG_DATA_DIR": str(root / "data"),
+            "MINSHENG_PORT": str(port),
+            "MINSHENG_ENV": "test",
+            "MINSHENG_BUS_LEASE_SECONDS": "4",
+            "MINSHENG_LOG_LEVEL": "WARNING",
+        }
+    )
     env.pop("MINSHENG_SMS_GATEWAY_URL", None)
     log = (root / "supervisor.log").open("ab")
-    sup = subprocess.Popen([sys.executable, "-m", "minsheng.cli", "run", "--no-demo"], env=env,
-                           stdout=log, stderr=subprocess.STDOUT)
+    sup = subprocess.Popen(
+        [sys.executable, "-m", "minsheng.cli", "run", "--no-demo"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while not _ready(f"{base}/readyz"):

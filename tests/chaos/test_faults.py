@@ -45,13 +45,18 @@ async def submit_all(base_url: str, tag: str, n: int = N) -> list[dict[str, Any]
             except asyncio.QueueEmpty:
                 return
             key = f"{tag}-{i}-{uuid.uuid4().hex[:8]}"
-            body = {"title": f"{tag} 第{i}号诉求", "content": f"混沌测试 {tag} 诉求内容 {i}",
-                    "region_code": "440306", "phone": f"139{i:08d}"}
+            body = {
+                "title": f"{tag} 第{i}号诉求",
+                "content": f"混沌测试 {tag} 诉求内容 {i}",
+                "region_code": "440306",
+                "phone": f"139{i:08d}",
+            }
             while True:
                 assert time.monotonic() < deadline, "load did not finish in time"
                 try:
-                    r = await client.post("/api/v1/petitions", json=body,
-                                          headers={"Idempotency-Key": key})
+                    r = await client.post(
+                        "/api/v1/petitions", json=body, headers={"Idempotency-Key": key}
+                    )
                     if r.status_code == 201:
                         acked.append(r.json())
                         break
@@ -75,17 +80,25 @@ async def verify_exactly_once(system: LiveSystem, tag: str, acked: list[dict[str
         try:
             return {
                 "petitions": await conn.fetchval(
-                    "SELECT count(*) FROM intake.petition WHERE title LIKE $1", f"{tag} %"),
+                    "SELECT count(*) FROM intake.petition WHERE title LIKE $1", f"{tag} %"
+                ),
                 "cases": await conn.fetchval(
-                    "SELECT count(*) FROM casework.case WHERE case_id = ANY($1)", ids),
+                    "SELECT count(*) FROM casework.case WHERE case_id = ANY($1)", ids
+                ),
                 "receipts": await conn.fetchval(
-                    "SELECT count(*) FROM notify.message WHERE kind = 'receipt' AND case_id = ANY($1)", ids),
+                    "SELECT count(*) FROM notify.message WHERE kind = 'receipt' AND case_id = ANY($1)",
+                    ids,
+                ),
                 "receipt_cases": await conn.fetchval(
                     "SELECT count(DISTINCT case_id) FROM notify.message WHERE kind = 'receipt' "
-                    "AND case_id = ANY($1)", ids),
+                    "AND case_id = ANY($1)",
+                    ids,
+                ),
                 "sent": await conn.fetchval(
                     "SELECT count(*) FROM notify.message WHERE kind = 'receipt' AND status = 'sent' "
-                    "AND case_id = ANY($1)", ids),
+                    "AND case_id = ANY($1)",
+                    ids,
+                ),
             }
         finally:
             await conn.close()
@@ -98,8 +111,9 @@ async def verify_exactly_once(system: LiveSystem, tag: str, acked: list[dict[str
         await asyncio.sleep(0.5)
     assert c == {"petitions": N, "cases": N, "receipts": N, "receipt_cases": N, "sent": N}, c
     async with httpx.AsyncClient(timeout=30) as client:
-        messages = (await client.get(f"{system.sms_url}/v1/messages",
-                                     params={"limit": 1_000_000})).json()
+        messages = (
+            await client.get(f"{system.sms_url}/v1/messages", params={"limit": 1_000_000})
+        ).json()
     per_case = Counter(m.group(1) for msg in messages if (m := TRACKING.search(msg["text"])))
     delivered = {t: k for t, k in per_case.items() if t in tracking}
     assert len(delivered) == N, f"receipts missing at the gateway: {N - len(delivered)}"

@@ -46,7 +46,9 @@ def breaking_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 def _type(prop: dict[str, Any]) -> Any:
     if "anyOf" in prop:
         return sorted(json.dumps(_type(p), sort_keys=True) for p in prop["anyOf"])
-    return {k: prop[k] for k in ("type", "format", "items", "additionalProperties", "$ref") if k in prop}
+    return {
+        k: prop[k] for k in ("type", "format", "items", "additionalProperties", "$ref") if k in prop
+    }
 
 
 def test_event_schemas_change_only_additively() -> None:
@@ -58,21 +60,43 @@ def test_event_schemas_change_only_additively() -> None:
     old = json.loads(SNAPSHOT.read_text())
     assert breaking_changes(old, now) == []
     missing = sorted(set(now) - set(old))
-    assert not missing, f"new event schemas not yet snapshotted: {missing} (UPDATE_EVENT_SNAPSHOT=1)"
+    assert not missing, (
+        f"new event schemas not yet snapshotted: {missing} (UPDATE_EVENT_SNAPSHOT=1)"
+    )
 
 
 def test_the_checker_catches_breaking_changes() -> None:
-    old = {"x@v1": {"properties": {"a": {"type": "string"}, "b": {"type": "integer"}},
-                    "required": ["a"]}}
+    old = {
+        "x@v1": {
+            "properties": {"a": {"type": "string"}, "b": {"type": "integer"}},
+            "required": ["a"],
+        }
+    }
     assert breaking_changes(old, old) == []
-    additive = {"x@v1": {"properties": {"a": {"type": "string"}, "b": {"type": "integer"},
-                                        "c": {"type": "string"}}, "required": ["a"]}}
+    additive = {
+        "x@v1": {
+            "properties": {
+                "a": {"type": "string"},
+                "b": {"type": "integer"},
+                "c": {"type": "string"},
+            },
+            "required": ["a"],
+        }
+    }
     assert breaking_changes(old, additive) == []
     assert breaking_changes(old, {}) == ["x@v1: removed"]
-    assert breaking_changes(old, {"x@v1": {"properties": {"a": {"type": "string"}},
-                                           "required": ["a"]}}) == ["x@v1.b: removed"]
-    assert breaking_changes(old, {"x@v1": {"properties": {"a": {"type": "integer"},
-                                                          "b": {"type": "integer"}},
-                                           "required": ["a"]}})[0].startswith("x@v1.a: type")
+    assert breaking_changes(
+        old, {"x@v1": {"properties": {"a": {"type": "string"}}, "required": ["a"]}}
+    ) == ["x@v1.b: removed"]
+    assert breaking_changes(
+        old,
+        {
+            "x@v1": {
+                "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+                "required": ["a"],
+            }
+        },
+    )[0].startswith("x@v1.a: type")
     assert breaking_changes(old, {"x@v1": {**additive["x@v1"], "required": ["a", "c"]}}) == [
-        "x@v1.c: newly required"]
+        "x@v1.c: newly required"
+    ]

@@ -27,22 +27,35 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 def received(case_id: str, n: int = 0) -> PetitionReceivedV1:
     return PetitionReceivedV1(
-        case_id=case_id, tracking_no=f"MS26112400{n:06d}", source="citizen", channel="web",
-        title=f"标题{n}", content="内容", region_code="440306",
+        case_id=case_id,
+        tracking_no=f"MS26112400{n:06d}",
+        source="citizen",
+        channel="web",
+        title=f"标题{n}",
+        content="内容",
+        region_code="440306",
         received_at=datetime(2026, 11, 24, tzinfo=UTC),
     )
 
 
 async def publish_one(db: Database, case_id: str, n: int = 0) -> Envelope:
     async with db.transaction("intake") as conn:
-        return await publish(conn, producer="intake", event=received(case_id, n), aggregate_id=case_id)
+        return await publish(
+            conn, producer="intake", event=received(case_id, n), aggregate_id=case_id
+        )
 
 
 async def leased_ids(db: Database, consumer: str) -> list[int]:
     async with db.transaction("intake") as conn:
-        rows = (await conn.execute(text(
-            "SELECT d.delivery_id FROM intake.outbox_delivery d WHERE consumer = :c "
-            "AND leased_until IS NOT NULL AND acked_at IS NULL ORDER BY delivery_id"), {"c": consumer})).all()
+        rows = (
+            await conn.execute(
+                text(
+                    "SELECT d.delivery_id FROM intake.outbox_delivery d WHERE consumer = :c "
+                    "AND leased_until IS NOT NULL AND acked_at IS NULL ORDER BY delivery_id"
+                ),
+                {"c": consumer},
+            )
+        ).all()
     return [r[0] for r in rows]
 
 
@@ -51,8 +64,13 @@ async def test_aggregate_seq_and_one_delivery_per_subscriber(db: Database, clean
     envs = [await publish_one(db, case, i) for i in range(3)]
     assert [e.aggregate_seq for e in envs] == [1, 2, 3]
     async with db.transaction("intake") as conn:
-        consumers = (await conn.execute(text(
-            "SELECT consumer, count(*) FROM intake.outbox_delivery GROUP BY consumer ORDER BY 1"))).all()
+        consumers = (
+            await conn.execute(
+                text(
+                    "SELECT consumer, count(*) FROM intake.outbox_delivery GROUP BY consumer ORDER BY 1"
+                )
+            )
+        ).all()
     assert [tuple(r) for r in consumers] == [("analytics", 3), ("casework", 3)]
 
 
@@ -73,18 +91,28 @@ async def test_relay_holds_back_later_events_of_an_aggregate_in_flight(
     second = await leased_ids(db, "casework")
     assert len(second) == 3
     async with db.transaction("intake") as conn:
-        held = await conn.scalar(text(
-            "SELECT count(*) FROM intake.outbox_delivery WHERE consumer='casework' "
-            "AND aggregate_id = :a AND leased_until IS NULL"), {"a": case_a})
+        held = await conn.scalar(
+            text(
+                "SELECT count(*) FROM intake.outbox_delivery WHERE consumer='casework' "
+                "AND aggregate_id = :a AND leased_until IS NULL"
+            ),
+            {"a": case_a},
+        )
     assert held == 1
     # acknowledging the first two releases the third
     await redis.rpush(ack_key("intake"), *first)
     await relay.pass_once()
     async with db.transaction("intake") as conn:
-        acked = await conn.scalar(text(
-            "SELECT count(*) FROM intake.outbox_delivery WHERE consumer='casework' AND acked_at IS NOT NULL"))
-        still_held = await conn.scalar(text(
-            "SELECT count(*) FROM intake.outbox_delivery WHERE consumer='casework' AND leased_until IS NULL"))
+        acked = await conn.scalar(
+            text(
+                "SELECT count(*) FROM intake.outbox_delivery WHERE consumer='casework' AND acked_at IS NOT NULL"
+            )
+        )
+        still_held = await conn.scalar(
+            text(
+                "SELECT count(*) FROM intake.outbox_delivery WHERE consumer='casework' AND leased_until IS NULL"
+            )
+        )
     assert acked == 2 and still_held == 0
     await redis.aclose()
 
@@ -101,11 +129,18 @@ async def test_failing_handler_goes_to_dead_letter_and_replays(
         calls.append(env.payload["title"])
         if broken and env.payload["title"] == "标题1":
             raise ValueError("cannot handle this one")
-        await conn.execute(text("INSERT INTO casework.case_history (case_id, occurred_at, action, actor) "
-                                "VALUES (:c, now(), 'test', 'test')"), {"c": uuid.UUID(env.aggregate_id)})
+        await conn.execute(
+            text(
+                "INSERT INTO casework.case_history (case_id, occurred_at, action, actor) "
+                "VALUES (:c, now(), 'test', 'test')"
+            ),
+            {"c": uuid.UUID(env.aggregate_id)},
+        )
 
-    consumer = Consumer(BusContext(service="casework", settings=cfg, db=db, redis=redis),
-                        {"intake.petition.received": handler})
+    consumer = Consumer(
+        BusContext(service="casework", settings=cfg, db=db, redis=redis),
+        {"intake.petition.received": handler},
+    )
     a, b = str(uuid.uuid4()), str(uuid.uuid4())
     envs = [await publish_one(db, a, 1), await publish_one(db, a, 2), await publish_one(db, b, 3)]
     items = [{"delivery_id": i + 1, "event": e.model_dump(mode="json")} for i, e in enumerate(envs)]

@@ -35,18 +35,24 @@ async def test_sign_in_by_sms_code(settings: Settings, db: Database, clean: None
         again = await client.post("/api/v1/citizen/auth/code", json={"phone": PHONE})
         assert again.status_code == 429 and "Retry-After" in again.headers
         wrong = "000000" if sent != "000000" else "111111"
-        bad = await client.post("/api/v1/citizen/auth/verify",
-                                json={"request_id": request_id, "phone": PHONE, "code": wrong})
+        bad = await client.post(
+            "/api/v1/citizen/auth/verify",
+            json={"request_id": request_id, "phone": PHONE, "code": wrong},
+        )
         assert bad.status_code == 401 and bad.json()["errors"][0]["code"] == "invalid_code"
-        ok = await client.post("/api/v1/citizen/auth/verify",
-                               json={"request_id": request_id, "phone": PHONE, "code": sent})
+        ok = await client.post(
+            "/api/v1/citizen/auth/verify",
+            json={"request_id": request_id, "phone": PHONE, "code": sent},
+        )
         assert ok.status_code == 200, ok.text
         from shared.clock import system_clock
 
         principal = decode_access_token(ok.json()["access_token"], cfg, system_clock)
         assert principal.kind == "citizen" and PHONE not in principal.subject
-        reused = await client.post("/api/v1/citizen/auth/verify",
-                                   json={"request_id": request_id, "phone": PHONE, "code": sent})
+        reused = await client.post(
+            "/api/v1/citizen/auth/verify",
+            json={"request_id": request_id, "phone": PHONE, "code": sent},
+        )
         assert reused.status_code == 401  # a code works once
 
 
@@ -54,11 +60,14 @@ async def test_code_locks_after_five_wrong_attempts(settings: Settings, clean: N
     from tests.integration.test_slice import intake_client
 
     async with intake_client(settings) as client:
-        request_id = (await client.post("/api/v1/citizen/auth/code",
-                                        json={"phone": "13700137000"})).json()["request_id"]
+        request_id = (
+            await client.post("/api/v1/citizen/auth/code", json={"phone": "13700137000"})
+        ).json()["request_id"]
         for code in ("000001", "000002", "000003", "000004", "000005"):
-            r = await client.post("/api/v1/citizen/auth/verify",
-                                  json={"request_id": request_id, "phone": "13700137000", "code": code})
+            r = await client.post(
+                "/api/v1/citizen/auth/verify",
+                json={"request_id": request_id, "phone": "13700137000", "code": code},
+            )
             assert r.status_code == 401
         from sqlalchemy import text
 
@@ -69,7 +78,9 @@ async def test_code_locks_after_five_wrong_attempts(settings: Settings, clean: N
             attempts = await conn.scalar(text("SELECT attempts FROM intake.otp_request"))
         await database.dispose()
         assert attempts == 5
-        bad = await client.post("/api/v1/citizen/auth/verify",
-                                json={"request_id": request_id, "phone": "139", "code": "1"})
+        bad = await client.post(
+            "/api/v1/citizen/auth/verify",
+            json={"request_id": request_id, "phone": "139", "code": "1"},
+        )
         assert bad.status_code == 422
         assert {e["field"] for e in bad.json()["errors"]} == {"phone", "code"}

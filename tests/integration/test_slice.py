@@ -34,7 +34,9 @@ PETITION = {
 
 
 @contextlib.asynccontextmanager
-async def intake_client(settings: Settings, clock: Any = system_clock) -> AsyncIterator[httpx.AsyncClient]:
+async def intake_client(
+    settings: Settings, clock: Any = system_clock
+) -> AsyncIterator[httpx.AsyncClient]:
     app = create_intake(settings)
     app.state.clock = clock
     async with app.router.lifespan_context(app):
@@ -68,7 +70,9 @@ async def test_slice_end_to_end(settings: Settings, db: Database, clean: None) -
 
         async def receipt() -> Any:
             async with httpx.AsyncClient() as c:
-                msgs = (await c.get(f"{sms_url}/v1/messages", params={"phone": "13800138000"})).json()
+                msgs = (
+                    await c.get(f"{sms_url}/v1/messages", params={"phone": "13800138000"})
+                ).json()
             return [m for m in msgs if created["tracking_no"] in m["text"]]
 
         msgs = await eventually(receipt)
@@ -76,8 +80,10 @@ async def test_slice_end_to_end(settings: Settings, db: Database, clean: None) -
         assert created["query_code"] in msgs[0]["text"]
 
         async def tracked() -> Any:
-            t = await client.get(f"/api/v1/petitions/{created['tracking_no']}",
-                                 params={"code": created["query_code"]})
+            t = await client.get(
+                f"/api/v1/petitions/{created['tracking_no']}",
+                params={"code": created["query_code"]},
+            )
             body = t.json()
             return body if body.get("status") == "registered" else None
 
@@ -86,9 +92,12 @@ async def test_slice_end_to_end(settings: Settings, db: Database, clean: None) -
         assert "13800138000" not in str(view)
 
         async def counted() -> Any:
-            return await scalar(db, "analytics",
-                                "SELECT count FROM analytics.daily_volume WHERE metric='received' "
-                                "AND dimension='all'")
+            return await scalar(
+                db,
+                "analytics",
+                "SELECT count FROM analytics.daily_volume WHERE metric='received' "
+                "AND dimension='all'",
+            )
 
         assert await eventually(counted) == 1
         # personal data is redacted in stored and published text, and encrypted at rest
@@ -98,54 +107,77 @@ async def test_slice_end_to_end(settings: Settings, db: Database, clean: None) -
         assert "13800138000" not in payload and "张三" not in payload
 
 
-async def test_redelivered_events_change_nothing(settings: Settings, db: Database, clean: None) -> None:
+async def test_redelivered_events_change_nothing(
+    settings: Settings, db: Database, clean: None
+) -> None:
     async with system(settings) as (client, sms_url, _):
         for i in range(5):
             r = await client.post("/api/v1/petitions", json={**PETITION, "title": f"诉求{i}"})
             assert r.status_code == 201
 
         async def all_sent() -> bool:
-            n = await scalar(db, "notify", "SELECT count(*) FROM notify.message WHERE status='sent'")
+            n = await scalar(
+                db, "notify", "SELECT count(*) FROM notify.message WHERE status='sent'"
+            )
             return n == 5
 
         await eventually(all_sent)
         # Forget every acknowledgement: the relays deliver every event again.
         for schema in ("intake", "casework"):
             async with db.transaction(schema) as conn:
-                await conn.execute(text(f"UPDATE {schema}.outbox_delivery SET acked_at = NULL, "
-                                        "leased_until = NULL"))
+                await conn.execute(
+                    text(
+                        f"UPDATE {schema}.outbox_delivery SET acked_at = NULL, leased_until = NULL"
+                    )
+                )
 
         async def all_acked_again() -> bool:
             pending = 0
             for schema in ("intake", "casework"):
-                pending += await scalar(db, schema, f"SELECT count(*) FROM {schema}.outbox_delivery "
-                                                    "WHERE acked_at IS NULL")
+                pending += await scalar(
+                    db,
+                    schema,
+                    f"SELECT count(*) FROM {schema}.outbox_delivery WHERE acked_at IS NULL",
+                )
             return pending == 0
 
         await eventually(all_acked_again)
         assert await scalar(db, "casework", "SELECT count(*) FROM casework.case") == 5
         assert await scalar(db, "notify", "SELECT count(*) FROM notify.message") == 5
-        assert await scalar(db, "analytics", "SELECT count FROM analytics.daily_volume WHERE "
-                                             "metric='received' AND dimension='all'") == 5
+        assert (
+            await scalar(
+                db,
+                "analytics",
+                "SELECT count FROM analytics.daily_volume WHERE "
+                "metric='received' AND dimension='all'",
+            )
+            == 5
+        )
         async with httpx.AsyncClient() as c:
             stats = (await c.get(f"{sms_url}/v1/stats")).json()
         assert stats["delivered"] == 5
 
 
-async def test_jobs_lost_in_a_redis_flush_are_sent_again(settings: Settings, db: Database,
-                                                         clean: None, servers: Any) -> None:
+async def test_jobs_lost_in_a_redis_flush_are_sent_again(
+    settings: Settings, db: Database, clean: None, servers: Any
+) -> None:
     gateway = create_gateway()
     async with serve_app(gateway) as sms_url:
         cfg = settings.model_copy(update={"sms_gateway_url": sms_url})
         # Only intake's worker runs: its relay queues jobs for casework that nobody takes.
         async with running_workers(cfg, ["intake"]), intake_client(cfg) as client:
             for i in range(3):
-                assert (await client.post("/api/v1/petitions",
-                                          json={**PETITION, "title": f"诉求{i}"})).status_code == 201
+                assert (
+                    await client.post("/api/v1/petitions", json={**PETITION, "title": f"诉求{i}"})
+                ).status_code == 201
 
             async def leased() -> bool:
-                n = await scalar(db, "intake", "SELECT count(*) FROM intake.outbox_delivery "
-                                               "WHERE consumer='casework' AND leased_until IS NOT NULL")
+                n = await scalar(
+                    db,
+                    "intake",
+                    "SELECT count(*) FROM intake.outbox_delivery "
+                    "WHERE consumer='casework' AND leased_until IS NOT NULL",
+                )
                 return n == 3
 
             await eventually(leased)
@@ -156,13 +188,19 @@ async def test_jobs_lost_in_a_redis_flush_are_sent_again(settings: Settings, db:
         await client_r.flushall()
         await client_r.aclose()
         async with running_workers(cfg, ["intake", "casework", "notify"]):
+
             async def registered() -> bool:
                 return await scalar(db, "casework", "SELECT count(*) FROM casework.case") == 3
 
             await eventually(registered, timeout=30)
+
             async def sent() -> bool:
-                return await scalar(db, "notify", "SELECT count(*) FROM notify.message "
-                                                  "WHERE status='sent'") == 3
+                return (
+                    await scalar(
+                        db, "notify", "SELECT count(*) FROM notify.message WHERE status='sent'"
+                    )
+                    == 3
+                )
 
             await eventually(sent, timeout=30)
 
@@ -174,14 +212,16 @@ async def test_idempotency_key(settings: Settings, db: Database, clean: None) ->
         again = await client.post("/api/v1/petitions", json=PETITION, headers=headers)
         assert first.status_code == again.status_code == 201
         assert first.json() == again.json()
-        other = await client.post("/api/v1/petitions", json={**PETITION, "title": "别的"},
-                                  headers=headers)
+        other = await client.post(
+            "/api/v1/petitions", json={**PETITION, "title": "别的"}, headers=headers
+        )
         assert other.status_code == 422
         assert other.json()["errors"][0]["code"] == "idempotency_key_reused"
         # concurrent repeats: one effect; the others see the stored answer or 409
         key = {"Idempotency-Key": "concurrent-0001"}
-        results = await asyncio.gather(*(client.post("/api/v1/petitions", json=PETITION,
-                                                     headers=key) for _ in range(6)))
+        results = await asyncio.gather(
+            *(client.post("/api/v1/petitions", json=PETITION, headers=key) for _ in range(6))
+        )
         codes = sorted(r.status_code for r in results)
         assert set(codes) <= {201, 409} and 201 in codes
         ids = {r.json()["case_id"] for r in results if r.status_code == 201}
@@ -193,19 +233,23 @@ async def test_idempotency_key(settings: Settings, db: Database, clean: None) ->
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "Idempotency-Key"
 
 
-async def test_validation_errors_name_the_field_and_store_nothing(settings: Settings, db: Database,
-                                                                 clean: None) -> None:
+async def test_validation_errors_name_the_field_and_store_nothing(
+    settings: Settings, db: Database, clean: None
+) -> None:
     async with intake_client(settings) as client:
-        r = await client.post("/api/v1/petitions", json={**PETITION, "content": "长" * 5001,
-                                                         "phone": "12345678901", "surprise": 1})
+        r = await client.post(
+            "/api/v1/petitions",
+            json={**PETITION, "content": "长" * 5001, "phone": "12345678901", "surprise": 1},
+        )
         assert r.status_code == 422
         errors = {e["field"]: e for e in r.json()["errors"]}
         assert errors["content"]["code"] == "too_long"
         assert errors["phone"]["code"] == "invalid_phone"
         assert errors["surprise"]["code"] == "unknown_field"
         assert all(" / " in e["message"] for e in errors.values())  # Chinese / English
-        r = await client.post("/api/v1/petitions", content=b"{not json",
-                              headers={"Content-Type": "application/json"})
+        r = await client.post(
+            "/api/v1/petitions", content=b"{not json", headers={"Content-Type": "application/json"}
+        )
         assert r.status_code == 422 and r.json()["errors"][0]["code"] == "invalid_json"
     assert await scalar(db, "intake", "SELECT count(*) FROM intake.petition") == 0
     assert await scalar(db, "intake", "SELECT count(*) FROM intake.outbox_event") == 0
@@ -228,7 +272,8 @@ async def test_tracking_view_locks_after_ten_wrong_codes(settings: Settings, cle
         assert r.status_code == 200
         # an unknown number is locked the same way: the lock reveals nothing
         for _ in range(10):
-            assert (await client.get("/api/v1/petitions/MS000000XXXXXXXX",
-                                     params={"code": "123456"})).status_code == 404
+            assert (
+                await client.get("/api/v1/petitions/MS000000XXXXXXXX", params={"code": "123456"})
+            ).status_code == 404
         r = await client.get("/api/v1/petitions/MS000000XXXXXXXX", params={"code": "123456"})
         assert r.status_code == 429

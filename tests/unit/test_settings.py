@@ -12,8 +12,13 @@ from shared.settings import DEV_SECRET_KEY, Settings, SettingsError, to_async_ur
 
 def strong(**overrides: object) -> Settings:
     values: dict[str, object] = dict(
-        env="prod", secret_key="s" * 40, data_keys="k2:" + "A" * 43 + "=", hash_key="h" * 32,
-        hotline_keys="hl:secret", exchange_keys="ex:secret", open311_api_keys="key-1",
+        env="prod",
+        secret_key="s" * 40,
+        data_keys="k2:" + "A" * 43 + "=",
+        hash_key="h" * 32,
+        hotline_keys="hl:secret",
+        exchange_keys="ex:secret",
+        open311_api_keys="key-1",
     )
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -31,12 +36,16 @@ def test_prod_refuses_each_development_default() -> None:
 
 
 def test_database_url_per_schema_and_runtime_file(tmp_path: Path) -> None:
-    s = Settings(data_dir=tmp_path, database_url="postgresql://u:p@h:1/db",
-                 notify_database_url="postgresql://u:p@other:2/db")
+    s = Settings(
+        data_dir=tmp_path,
+        database_url="postgresql://u:p@h:1/db",
+        notify_database_url="postgresql://u:p@other:2/db",
+    )
     assert s.database_url_for("intake") == "postgresql+asyncpg://u:p@h:1/db"
     assert s.database_url_for("notify") == "postgresql+asyncpg://u:p@other:2/db"
-    (tmp_path / "runtime.json").write_text(json.dumps({"database_url": "postgresql://x@y/z",
-                                                       "redis_url": "redis://r:1/0"}))
+    (tmp_path / "runtime.json").write_text(
+        json.dumps({"database_url": "postgresql://x@y/z", "redis_url": "redis://r:1/0"})
+    )
     # explicit None: the suite's own servers are in the environment
     from_runtime = Settings(data_dir=tmp_path, database_url=None, redis_url=None)
     assert from_runtime.database_url_for("casework") == "postgresql+asyncpg://x@y/z"

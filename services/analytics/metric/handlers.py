@@ -28,8 +28,13 @@ async def _add(db: AsyncConnection, counts: Counter[Key]) -> None:
             "ON CONFLICT (day, metric, dimension, value) "
             "DO UPDATE SET count = daily_volume.count + EXCLUDED.count"
         ),
-        {"d": [k[0] for k in keys], "m": [k[1] for k in keys], "dim": [k[2] for k in keys],
-         "v": [k[3] for k in keys], "n": [counts[k] for k in keys]},
+        {
+            "d": [k[0] for k in keys],
+            "m": [k[1] for k in keys],
+            "dim": [k[2] for k in keys],
+            "v": [k[3] for k in keys],
+            "n": [counts[k] for k in keys],
+        },
     )
 
 
@@ -38,8 +43,13 @@ async def on_petitions_received(db: AsyncConnection, envs: list[Envelope], ctx: 
     for env in envs:
         e = PetitionReceivedV1.model_validate(env.payload)
         day = e.received_at.astimezone(SHANGHAI).date()
-        for dim, value in (("all", "all"), ("channel", e.channel), ("source", e.source),
-                           ("category", e.category_code), ("region", e.region_code)):
+        for dim, value in (
+            ("all", "all"),
+            ("channel", e.channel),
+            ("source", e.source),
+            ("category", e.category_code),
+            ("region", e.region_code),
+        ):
             counts[(day, "received", dim, value or "unknown")] += 1
     await _add(db, counts)
 

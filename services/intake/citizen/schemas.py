@@ -14,7 +14,9 @@ def _phone(v: str) -> str:
 
 
 class CodeRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"phone": "13800138000"}]})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"phone": "13800138000"}]}
+    )
     phone: str = Field(min_length=5, max_length=20)
 
     @field_validator("phone")
@@ -42,5 +44,5 @@ class CodeVerify(BaseModel):
 
 class CitizenToken(BaseModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
     expires_in: int

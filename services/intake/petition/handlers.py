@@ -17,8 +17,16 @@ async def on_cases_registered(db: AsyncConnection, envs: list[Envelope], ctx: Bu
     rows = []
     for env in envs:
         event = CaseRegisteredV1.model_validate(env.payload)
-        rows.append({"c": uuid.UUID(event.case_id), "s": env.aggregate_seq, "m": "registered",
-                     "st": event.status, "msg": event.public_message, "at": event.registered_at})
+        rows.append(
+            {
+                "c": uuid.UUID(event.case_id),
+                "s": env.aggregate_seq,
+                "m": "registered",
+                "st": event.status,
+                "msg": event.public_message,
+                "at": event.registered_at,
+            }
+        )
     await repo.record_milestones(db, rows)
 
 

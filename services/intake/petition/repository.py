@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -21,40 +22,50 @@ async def find_person(db: AsyncConnection, *, kind: str, value_hash: str) -> uui
     )
 
 
-async def link_person(db: AsyncConnection, *, kind: str, value_hash: str, new_id: uuid.UUID) -> uuid.UUID:
-    """The person holding this identifier, created if unknown (race-safe)."""
-    existing = await find_person(db, kind=kind, value_hash=value_hash)
-    if existing is not None:
-        return existing
-    await db.execute(person.insert().values(person_id=new_id))
-    linked = await db.scalar(
+async def link_person(
+    db: AsyncConnection, *, kind: str, value_hash: str, new_id: uuid.UUID
+) -> uuid.UUID:
+    """The person holding this identifier, created if unknown — one statement on the usual
+    paths; race-safe (a concurrent first link wins and is used)."""
+    found = await db.scalar(
         text(
-            "INSERT INTO intake.person_identifier (kind, value_hash, person_id) "
-            "VALUES (:k, :h, :p) ON CONFLICT DO NOTHING RETURNING person_id"
+            """
+            WITH found AS (
+                SELECT person_id FROM intake.person_identifier WHERE kind = :k AND value_hash = :h
+            ), newp AS (
+                INSERT INTO intake.person (person_id) SELECT :p
+                WHERE NOT EXISTS (SELECT 1 FROM found) RETURNING person_id
+            ), link AS (
+                INSERT INTO intake.person_identifier (kind, value_hash, person_id)
+                SELECT :k, :h, person_id FROM newp ON CONFLICT DO NOTHING RETURNING person_id
+            )
+            SELECT person_id FROM found UNION ALL SELECT person_id FROM link
+            """
         ),
         {"k": kind, "h": value_hash, "p": new_id},
     )
-    if linked is None:  # someone linked it first: use theirs
-        found = await find_person(db, kind=kind, value_hash=value_hash)
-        assert found is not None
+    if found is not None:
         return found
-    return new_id
+    # another transaction linked the identifier first: drop our person, use theirs
+    await db.execute(person.delete().where(person.c.person_id == new_id))
+    theirs = await find_person(db, kind=kind, value_hash=value_hash)
+    assert theirs is not None
+    return theirs
 
 
-async def insert_petition(db: AsyncConnection, **values: Any) -> None:
-    await db.execute(petition.insert().values(**values))
-
-
-async def tracking_no_taken(db: AsyncConnection, tracking_no: str) -> bool:
-    return (
-        await db.scalar(select(petition.c.case_id).where(petition.c.tracking_no == tracking_no))
-    ) is not None
+async def insert_petition(db: AsyncConnection, **values: Any) -> bool:
+    """False when the tracking number is already taken (the caller draws another)."""
+    inserted = await db.scalar(
+        pg_insert(petition)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["tracking_no"])
+        .returning(petition.c.case_id)
+    )
+    return inserted is not None
 
 
 async def get_by_tracking_no(db: AsyncConnection, tracking_no: str) -> Row[Any] | None:
-    return (
-        await db.execute(select(petition).where(petition.c.tracking_no == tracking_no))
-    ).first()
+    return (await db.execute(select(petition).where(petition.c.tracking_no == tracking_no))).first()
 
 
 async def milestones(db: AsyncConnection, case_id: uuid.UUID) -> list[Row[Any]]:

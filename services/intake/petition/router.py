@@ -45,16 +45,21 @@ async def create_petition(
         guard = None
         if idempotency_key:
             guard, stored = await idempotency.begin(
-                conn, schema="intake", caller="citizen:anonymous", method="POST",
-                path=request.url.path, key=idempotency_key, body=body, clock=clock,
+                conn,
+                schema="intake",
+                caller="citizen:anonymous",
+                method="POST",
+                path=request.url.path,
+                key=idempotency_key,
+                body=body,
+                clock=clock,
             )
             if stored is not None:
                 return _json(stored.status_code, stored.body)
         created = await service.submit(
             conn,
             petition_in=petition_in,
-            submission=service.Submission(source="citizen", channel="web",
-                                          received_at=clock.now()),
+            submission=service.Submission(source="citizen", channel="web", received_at=clock.now()),
             keys=keys,
             clock=clock,
         )
@@ -67,8 +72,10 @@ async def create_petition(
 @router.get(
     "/{tracking_no}",
     response_model=PetitionStatus,
-    responses={404: {"description": "unknown number or wrong code"},
-               429: {"description": "locked for 15 minutes after 10 wrong codes"}},
+    responses={
+        404: {"description": "unknown number or wrong code"},
+        429: {"description": "locked for 15 minutes after 10 wrong codes"},
+    },
     summary="Public tracking view (tracking number + query code)",
 )
 async def track_petition(
@@ -89,5 +96,3 @@ async def track_petition(
     async with db.transaction("intake") as conn:
         await service.count_failure(conn, tracking_no=tracking_no, clock=clock, settings=settings)
     raise service.wrong_code()
-
-

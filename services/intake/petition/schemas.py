@@ -20,7 +20,8 @@ class PetitionCreate(BaseModel):
             "examples": [
                 {
                     "title": "小区门口餐饮店油烟扰民",
-                    "content": "宝安区西乡街道某小区门口的餐饮店每天排放油烟，影响居民休息，请求处理。",
+                    "content": "宝安区西乡街道某小区门口的餐饮店每天排放油烟，"
+                    "影响居民休息，请求处理。",
                     "category": "C05",
                     "region_code": "440306",
                     "phone": "13800138000",
@@ -32,8 +33,9 @@ class PetitionCreate(BaseModel):
 
     title: str = Field(min_length=1, max_length=200)
     content: str = Field(min_length=1, max_length=5000)
-    category: str | None = Field(default=None, max_length=100,
-                                 description="a category code or name of the reference tree")
+    category: str | None = Field(
+        default=None, max_length=100, description="a category code or name of the reference tree"
+    )
     region_code: str = Field(min_length=6, max_length=12)
     phone: str = Field(min_length=5, max_length=20, description="contact mobile for the 五回")
     name: str | None = Field(default=None, max_length=50)

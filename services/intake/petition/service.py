@@ -10,7 +10,12 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.intake.petition import repository as repo
-from services.intake.petition.schemas import Milestone, PetitionCreate, PetitionCreated, PetitionStatus
+from services.intake.petition.schemas import (
+    Milestone,
+    PetitionCreate,
+    PetitionCreated,
+    PetitionStatus,
+)
 from shared.api.errors import ApiError, not_found
 from shared.bus import publish
 from shared.clock import SHANGHAI, Clock
@@ -44,20 +49,14 @@ async def submit(
     person_id = await repo.link_person(db, kind="phone", value_hash=person_key, new_id=uuid7())
     case_id = uuid7()
     day = submission.received_at.astimezone(SHANGHAI).strftime("%y%m%d")
-    tracking_no = tracking_number(day)
-    while await repo.tracking_no_taken(db, tracking_no):
-        tracking_no = tracking_number(day)
     code = query_code()
     title, content = redact(petition_in.title), redact(petition_in.content)
     original = None
     if title != petition_in.title or content != petition_in.content:
         original = keys.ring.encrypt_text(f"{petition_in.title}\n\n{petition_in.content}")
     pii = {"name": petition_in.name, "phone": petition_in.phone, "query_code": code}
-    await repo.insert_petition(
-        db,
+    values = dict(
         case_id=case_id,
-        tracking_no=tracking_no,
-        query_code_hash=keys.hash.digest("query_code", f"{tracking_no}:{code}"),
         source=submission.source,
         channel=submission.channel,
         title=title,
@@ -72,6 +71,16 @@ async def submit(
         ),
         status="received",
     )
+    while True:  # a tracking number drawn twice in a day is refused by its unique index
+        tracking_no = tracking_number(day)
+        stored = await repo.insert_petition(
+            db,
+            tracking_no=tracking_no,
+            query_code_hash=keys.hash.digest("query_code", f"{tracking_no}:{code}"),
+            **values,
+        )
+        if stored:
+            break
     await publish(
         db,
         producer=PRODUCER,
@@ -91,15 +100,19 @@ async def submit(
             pii=seal_pii(keys.ring, pii),
         ),
     )
-    return PetitionCreated(case_id=str(case_id), tracking_no=tracking_no, query_code=code,
-                           status="received")
+    return PetitionCreated(
+        case_id=str(case_id), tracking_no=tracking_no, query_code=code, status="received"
+    )
 
 
 class TrackingLocked(ApiError):
     def __init__(self, retry_after: int) -> None:
         super().__init__(
-            429, "tracking_locked", "查询码错误次数过多，请稍后再试",
-            "too many wrong codes; try again later", field="code",
+            429,
+            "tracking_locked",
+            "查询码错误次数过多，请稍后再试",
+            "too many wrong codes; try again later",
+            field="code",
             headers={"Retry-After": str(retry_after)},
         )
 
@@ -122,22 +135,36 @@ async def track(
         return None
     await repo.guard_reset(db, tracking_no)
     history = [
-        Milestone(occurred_at=m.occurred_at, milestone=m.milestone, status=m.status,
-                  message=m.message)
+        Milestone(
+            occurred_at=m.occurred_at, milestone=m.milestone, status=m.status, message=m.message
+        )
         for m in await repo.milestones(db, row.case_id)
     ]
-    received = Milestone(occurred_at=row.received_at, milestone="received", status="received",
-                         message="诉求已收到 / petition received")
-    return PetitionStatus(tracking_no=row.tracking_no, status=row.status, title=row.title,
-                          received_at=row.received_at, history=[received, *history])
+    received = Milestone(
+        occurred_at=row.received_at,
+        milestone="received",
+        status="received",
+        message="诉求已收到 / petition received",
+    )
+    return PetitionStatus(
+        tracking_no=row.tracking_no,
+        status=row.status,
+        title=row.title,
+        received_at=row.received_at,
+        history=[received, *history],
+    )
 
 
 async def count_failure(
     db: AsyncConnection, *, tracking_no: str, clock: Clock, settings: Settings
 ) -> None:
-    await repo.guard_fail(db, tracking_no=tracking_no, now=clock.now(),
-                          max_failures=settings.tracking_max_failures,
-                          lock_seconds=settings.tracking_lock_minutes * 60)
+    await repo.guard_fail(
+        db,
+        tracking_no=tracking_no,
+        now=clock.now(),
+        max_failures=settings.tracking_max_failures,
+        lock_seconds=settings.tracking_lock_minutes * 60,
+    )
 
 
 def wrong_code() -> ApiError:

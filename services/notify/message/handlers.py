@@ -29,9 +29,15 @@ async def on_cases_registered(db: AsyncConnection, envs: list[Envelope], ctx: Bu
         phone = pii.get("phone")
         if not phone:
             continue  # no phone: the receipt was handed over at the desk
-        out.append(Sms(event_id=env.event_id, kind="receipt", phone=phone,
-                       text=service.receipt_text(ctx, pii, event.tracking_no),
-                       case_id=uuid.UUID(event.case_id)))
+        out.append(
+            Sms(
+                event_id=env.event_id,
+                kind="receipt",
+                phone=phone,
+                text=service.receipt_text(ctx, pii, event.tracking_no),
+                case_id=uuid.UUID(event.case_id),
+            )
+        )
     await service.queue_sms(db, keys=keys, messages=out)
 
 
@@ -41,8 +47,15 @@ async def on_otp_issued(db: AsyncConnection, envs: list[Envelope], ctx: BusConte
     for env in envs:
         event = OneTimeCodeIssuedV1.model_validate(env.payload)
         pii = open_pii(keys.ring, event.pii)
-        out.append(Sms(event_id=env.event_id, kind="otp", phone=pii["phone"],
-                       text=templates.otp_sms(code=pii["code"], minutes=5), case_id=None))
+        out.append(
+            Sms(
+                event_id=env.event_id,
+                kind="otp",
+                phone=pii["phone"],
+                text=templates.otp_sms(code=pii["code"], minutes=5),
+                case_id=None,
+            )
+        )
     await service.queue_sms(db, keys=keys, messages=out)
 
 

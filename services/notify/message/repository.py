@@ -61,7 +61,9 @@ async def claim_due(db: AsyncConnection, *, limit: int, lease_seconds: float) ->
     )
 
 
-async def mark_sent(db: AsyncConnection, *, message_id: uuid.UUID, provider_ref: str | None) -> None:
+async def mark_sent(
+    db: AsyncConnection, *, message_id: uuid.UUID, provider_ref: str | None
+) -> None:
     await db.execute(
         text(
             "UPDATE notify.message SET status = 'sent', sent_at = now(), provider_ref = :p, "
@@ -71,7 +73,9 @@ async def mark_sent(db: AsyncConnection, *, message_id: uuid.UUID, provider_ref:
     )
 
 
-async def mark_retry(db: AsyncConnection, *, message_id: uuid.UUID, error: str, at: datetime) -> None:
+async def mark_retry(
+    db: AsyncConnection, *, message_id: uuid.UUID, error: str, at: datetime
+) -> None:
     await db.execute(
         text(
             "UPDATE notify.message SET next_attempt_at = :at, leased_until = NULL, "
@@ -81,8 +85,9 @@ async def mark_retry(db: AsyncConnection, *, message_id: uuid.UUID, error: str, 
     )
 
 
-async def mark_dead(db: AsyncConnection, *, message_id: uuid.UUID, target: str, error: str,
-                    attempts: int) -> None:
+async def mark_dead(
+    db: AsyncConnection, *, message_id: uuid.UUID, target: str, error: str, attempts: int
+) -> None:
     await db.execute(
         text(
             "UPDATE notify.message SET status = 'failed', leased_until = NULL, last_error = :err "
@@ -95,8 +100,13 @@ async def mark_dead(db: AsyncConnection, *, message_id: uuid.UUID, target: str, 
             "INSERT INTO notify.dead_letter (kind, ref, target, payload, error, attempts) "
             "VALUES ('delivery', :ref, :t, CAST(:p AS jsonb), :err, :n)"
         ),
-        {"ref": str(message_id), "t": target,
-         "p": orjson.dumps({"message_id": str(message_id)}).decode(), "err": error, "n": attempts},
+        {
+            "ref": str(message_id),
+            "t": target,
+            "p": orjson.dumps({"message_id": str(message_id)}).decode(),
+            "err": error,
+            "n": attempts,
+        },
     )
 
 

@@ -39,12 +39,22 @@ class Sms:
 
 async def queue_sms(db: AsyncConnection, *, keys: Keys, messages: list[Sms]) -> int:
     """One message per (event, recipient, channel); phone and text encrypted at rest."""
-    return await repo.add_messages(db, [
-        {"m": uuid7(), "e": m.event_id, "r": keys.hash.digest("phone", m.phone), "ch": "sms",
-         "k": m.kind, "c": m.case_id, "re": keys.ring.encrypt_text(m.phone) or "",
-         "be": keys.ring.encrypt_text(m.text) or ""}
-        for m in messages
-    ])
+    return await repo.add_messages(
+        db,
+        [
+            {
+                "m": uuid7(),
+                "e": m.event_id,
+                "r": keys.hash.digest("phone", m.phone),
+                "ch": "sms",
+                "k": m.kind,
+                "c": m.case_id,
+                "re": keys.ring.encrypt_text(m.phone) or "",
+                "be": keys.ring.encrypt_text(m.text) or "",
+            }
+            for m in messages
+        ],
+    )
 
 
 def backoff(attempts: int) -> timedelta:
@@ -64,17 +74,27 @@ async def send_due(ctx: BusContext, provider: SmsProvider, clock: Clock) -> int:
     async def one(r: Any) -> None:
         phone = keys.ring.decrypt_text(r.recipient_enc) or ""
         body = keys.ring.decrypt_text(r.body_enc) or ""
-        result = await provider.send(message_id=str(r.message_id), phone=phone, text=body,
-                                     urgent=r.kind == "otp")
+        result = await provider.send(
+            message_id=str(r.message_id), phone=phone, text=body, urgent=r.kind == "otp"
+        )
         async with ctx.db.transaction("notify") as db:
             if result.ok:
                 await repo.mark_sent(db, message_id=r.message_id, provider_ref=result.provider_ref)
             elif result.permanent or r.attempts >= MAX_ATTEMPTS:
-                await repo.mark_dead(db, message_id=r.message_id, target="sms",
-                                     error=result.error or "refused", attempts=r.attempts)
+                await repo.mark_dead(
+                    db,
+                    message_id=r.message_id,
+                    target="sms",
+                    error=result.error or "refused",
+                    attempts=r.attempts,
+                )
             else:
-                await repo.mark_retry(db, message_id=r.message_id, error=result.error or "",
-                                      at=clock.now() + backoff(r.attempts))
+                await repo.mark_retry(
+                    db,
+                    message_id=r.message_id,
+                    error=result.error or "",
+                    at=clock.now() + backoff(r.attempts),
+                )
 
     await asyncio.gather(*(one(r) for r in rows))
     return len(rows)
