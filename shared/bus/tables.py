@@ -77,6 +77,12 @@ def bus_tables(metadata: MetaData) -> dict[str, Table]:
             "delivery_id",
             postgresql_where=text("acked_at IS NULL"),
         ),
+        Index(
+            "ix_outbox_delivery_leased",
+            "consumer",
+            "leased_until",
+            postgresql_where=text("acked_at IS NULL AND leased_until IS NOT NULL"),
+        ),
     )
     inbox = Table(
         "inbox",

@@ -1,0 +1,1 @@
+from tests.livesystem import live_system  # noqa: F401 - the fixture

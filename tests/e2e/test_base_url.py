@@ -1,0 +1,59 @@
+"""The one base URL of `minsheng run`, as a new user meets it: readiness of all four services,
+one merged OpenAPI document, each service's own endpoints under /<service>/, a worker that
+comes back after kill -9, and a petition followed to its receipt."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+
+import httpx
+import pytest
+
+from tests.livesystem import LiveSystem
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+async def test_readiness_openapi_and_service_endpoints(live_system: LiveSystem) -> None:
+    async with httpx.AsyncClient(base_url=live_system.base_url, timeout=10) as client:
+        ready = await client.get("/readyz")
+        assert ready.status_code == 200
+        assert ready.json()["services"] == {s: True for s in
+                                            ("intake", "casework", "notify", "analytics")}
+        spec = (await client.get("/openapi.json")).json()
+        paths = set(spec["paths"])
+        assert {"/api/v1/petitions", "/api/v1/auth/login", "/api/v1/analytics/volumes",
+                "/api/v1/citizen/auth/code"} <= paths
+        assert (await client.get("/docs")).status_code == 200
+        for service in ("intake", "casework", "notify", "analytics"):
+            assert (await client.get(f"/{service}/readyz")).status_code == 200
+            own = (await client.get(f"/{service}/openapi.json")).json()
+            assert own["info"]["title"].startswith("Minsheng")
+            metrics = (await client.get(f"/{service}/metrics")).text
+            assert "minsheng_http_requests_total" in metrics
+        assert "minsheng_bus_backlog" in (await client.get("/intake/metrics")).text
+        missing = await client.get("/api/v1/nothing-here")
+        assert missing.status_code == 404
+
+
+async def test_a_killed_worker_comes_back_and_the_slice_still_works(live_system: LiveSystem) -> None:
+    before = {p.pid for p in live_system.workers()}
+    victim = next(p for p in live_system.workers() if "casework" in p.cmdline())
+    os.kill(victim.pid, signal.SIGKILL)
+    async with httpx.AsyncClient(base_url=live_system.base_url, timeout=10) as client:
+        r = await client.post("/api/v1/petitions", json={
+            "title": "路灯不亮", "content": "西乡街道某路段路灯连续一周不亮，夜间出行不安全。",
+            "region_code": "440306", "phone": "13600136000"})
+        assert r.status_code == 201
+        created = r.json()
+        for _ in range(150):
+            view = (await client.get(f"/api/v1/petitions/{created['tracking_no']}",
+                                     params={"code": created["query_code"]})).json()
+            if view["status"] == "registered":
+                break
+            await asyncio.sleep(0.2)
+        assert view["status"] == "registered"
+    after = {p.pid for p in live_system.workers()}
+    assert victim.pid not in after and len(after) == len(before)  # restarted by the supervisor
