@@ -69,8 +69,8 @@ class Settings(BaseSettings):
 
     # The bus (architecture §2.3): a delivery not acknowledged within the lease is sent again.
     bus_lease_seconds: float = 15.0
-    bus_batch_size: int = Field(default=200, ge=1, le=5000)
-    bus_max_in_flight: int = Field(default=1000, ge=1)  # leased, unacknowledged, per subscriber
+    bus_batch_size: int = Field(default=500, ge=1, le=5000)
+    bus_max_in_flight: int = Field(default=2000, ge=1)  # leased, unacknowledged, per subscriber
     bus_job_timeout_seconds: int = 20
     bus_max_attempts: int = 8
     bus_poll_seconds: float = 1.0

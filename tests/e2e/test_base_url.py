@@ -20,12 +20,17 @@ async def test_readiness_openapi_and_service_endpoints(live_system: LiveSystem) 
     async with httpx.AsyncClient(base_url=live_system.base_url, timeout=10) as client:
         ready = await client.get("/readyz")
         assert ready.status_code == 200
-        assert ready.json()["services"] == {s: True for s in
-                                            ("intake", "casework", "notify", "analytics")}
+        assert ready.json()["services"] == {
+            s: True for s in ("intake", "casework", "notify", "analytics")
+        }
         spec = (await client.get("/openapi.json")).json()
         paths = set(spec["paths"])
-        assert {"/api/v1/petitions", "/api/v1/auth/login", "/api/v1/analytics/volumes",
-                "/api/v1/citizen/auth/code"} <= paths
+        assert {
+            "/api/v1/petitions",
+            "/api/v1/auth/login",
+            "/api/v1/analytics/volumes",
+            "/api/v1/citizen/auth/code",
+        } <= paths
         assert (await client.get("/docs")).status_code == 200
         for service in ("intake", "casework", "notify", "analytics"):
             assert (await client.get(f"/{service}/readyz")).status_code == 200
@@ -38,19 +43,31 @@ async def test_readiness_openapi_and_service_endpoints(live_system: LiveSystem) 
         assert missing.status_code == 404
 
 
-async def test_a_killed_worker_comes_back_and_the_slice_still_works(live_system: LiveSystem) -> None:
+async def test_a_killed_worker_comes_back_and_the_slice_still_works(
+    live_system: LiveSystem,
+) -> None:
     before = {p.pid for p in live_system.workers()}
     victim = next(p for p in live_system.workers() if "casework" in p.cmdline())
     os.kill(victim.pid, signal.SIGKILL)
     async with httpx.AsyncClient(base_url=live_system.base_url, timeout=10) as client:
-        r = await client.post("/api/v1/petitions", json={
-            "title": "路灯不亮", "content": "西乡街道某路段路灯连续一周不亮，夜间出行不安全。",
-            "region_code": "440306", "phone": "13600136000"})
+        r = await client.post(
+            "/api/v1/petitions",
+            json={
+                "title": "路灯不亮",
+                "content": "西乡街道某路段路灯连续一周不亮，夜间出行不安全。",
+                "region_code": "440306",
+                "phone": "13600136000",
+            },
+        )
         assert r.status_code == 201
         created = r.json()
         for _ in range(150):
-            view = (await client.get(f"/api/v1/petitions/{created['tracking_no']}",
-                                     params={"code": created["query_code"]})).json()
+            view = (
+                await client.get(
+                    f"/api/v1/petitions/{created['tracking_no']}",
+                    params={"code": created["query_code"]},
+                )
+            ).json()
             if view["status"] == "registered":
                 break
             await asyncio.sleep(0.2)

@@ -61,15 +61,17 @@ async def claim_due(db: AsyncConnection, *, limit: int, lease_seconds: float) ->
     )
 
 
-async def mark_sent(
-    db: AsyncConnection, *, message_id: uuid.UUID, provider_ref: str | None
-) -> None:
+async def mark_sent(db: AsyncConnection, *, sent: list[tuple[uuid.UUID, str | None]]) -> None:
+    """Record the gateway's acceptance of many messages in one statement."""
+    if not sent:
+        return
     await db.execute(
         text(
-            "UPDATE notify.message SET status = 'sent', sent_at = now(), provider_ref = :p, "
-            "leased_until = NULL, last_error = NULL WHERE message_id = :m"
+            "UPDATE notify.message m SET status = 'sent', sent_at = now(), provider_ref = u.p, "
+            "leased_until = NULL, last_error = NULL FROM unnest(CAST(:m AS uuid[]), "
+            "CAST(:p AS text[])) AS u(id, p) WHERE m.message_id = u.id"
         ),
-        {"m": message_id, "p": provider_ref},
+        {"m": [m for m, _ in sent], "p": [p for _, p in sent]},
     )
 
 

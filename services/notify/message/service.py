@@ -19,7 +19,7 @@ from shared.crypto import open_pii
 from shared.ids import uuid7
 from shared.logging import get_logger
 from shared.security import Keys, keys_for
-from shared.sms import HttpSmsGateway, SmsProvider
+from shared.sms import HttpSmsGateway, SendResult, SmsProvider
 
 log = get_logger(__name__)
 
@@ -71,32 +71,43 @@ async def send_due(ctx: BusContext, provider: SmsProvider, clock: Clock) -> int:
     if not rows:
         return 0
 
-    async def one(r: Any) -> None:
+    async def one(r: Any) -> SendResult:
         phone = keys.ring.decrypt_text(r.recipient_enc) or ""
         body = keys.ring.decrypt_text(r.body_enc) or ""
-        result = await provider.send(
+        return await provider.send(
             message_id=str(r.message_id), phone=phone, text=body, urgent=r.kind == "otp"
         )
-        async with ctx.db.transaction("notify") as db:
-            if result.ok:
-                await repo.mark_sent(db, message_id=r.message_id, provider_ref=result.provider_ref)
-            elif result.permanent or r.attempts >= MAX_ATTEMPTS:
+
+    results = await asyncio.gather(*(one(r) for r in rows))
+    # If this process dies before recording, the lease runs out and the messages are sent
+    # again under the same ids, which the gateway de-duplicates.
+    async with ctx.db.transaction("notify") as db:
+        await repo.mark_sent(
+            db,
+            sent=[
+                (r.message_id, res.provider_ref)
+                for r, res in zip(rows, results, strict=True)
+                if res.ok
+            ],
+        )
+        for r, res in zip(rows, results, strict=True):
+            if res.ok:
+                continue
+            if res.permanent or r.attempts >= MAX_ATTEMPTS:
                 await repo.mark_dead(
                     db,
                     message_id=r.message_id,
                     target="sms",
-                    error=result.error or "refused",
+                    error=res.error or "refused",
                     attempts=r.attempts,
                 )
             else:
                 await repo.mark_retry(
                     db,
                     message_id=r.message_id,
-                    error=result.error or "",
+                    error=res.error or "",
                     at=clock.now() + backoff(r.attempts),
                 )
-
-    await asyncio.gather(*(one(r) for r in rows))
     return len(rows)
 
 
