@@ -4,6 +4,7 @@ whose handler gave up, and outbound deliveries that gave up)."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sqlalchemy import text
 
@@ -13,7 +14,7 @@ from shared.settings import SERVICES, Settings
 
 async def list_failed(settings: Settings, *, as_json: bool = False) -> int:
     db = Database(settings, pool_size=1)
-    rows = []
+    rows: list[dict[str, Any]] = []
     try:
         for service in SERVICES:
             async with db.transaction(service) as conn:
@@ -45,11 +46,11 @@ async def list_failed(settings: Settings, *, as_json: bool = False) -> int:
     elif not rows:
         print("no failed events or deliveries")
     else:
-        for r in rows:
+        for item in rows:
             print(
-                f"{r['id']:<16} {r['kind']:<9} {r['target']:<10} {r['state']:<17} "
-                f"attempts={r['attempts']:<3} {r['created_at']}  {r['ref']}\n"
-                f"{'':16} {r['error'][:200]}"
+                f"{item['id']:<16} {item['kind']:<9} {item['target']:<10} {item['state']:<17} "
+                f"attempts={item['attempts']:<3} {item['created_at']}  {item['ref']}\n"
+                f"{'':16} {item['error'][:200]}"
             )
     return 0
 

@@ -92,7 +92,7 @@ class Consumer:
                 raise Retry(defer=retry_delay(job_try)) from exc
             raise
         if done:
-            await self.ctx.redis.rpush(ack_key(producer), *done)
+            await self.ctx.redis.rpush(ack_key(producer), *done)  # type: ignore[misc]
         if waiting:
             raise Retry(defer=retry_delay(job_try))
         return len(done)

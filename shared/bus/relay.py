@@ -123,9 +123,9 @@ class Relay:
         for the drain to pick up."""
         key = ack_key(self.producer)
         while True:
-            item = await self.redis.blpop([key], timeout=1)
+            item = await self.redis.blpop([key], timeout=1)  # type: ignore[misc]
             if item is not None:
-                await self.redis.rpush(key, item[1])
+                await self.redis.rpush(key, item[1])  # type: ignore[misc]
                 self._wake.set()
                 await asyncio.sleep(0.005)
 
@@ -151,7 +151,7 @@ class Relay:
 
     async def _apply_acks(self) -> int:
         key = ack_key(self.producer)
-        raw = await self.redis.lpop(key, ACK_DRAIN)
+        raw = await self.redis.lpop(key, ACK_DRAIN)  # type: ignore[misc]
         if not raw:
             return 0
         ids = sorted({int(x) for x in raw})
