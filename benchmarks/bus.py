@@ -316,7 +316,12 @@ async def drain(bench: Bench, submit: Any, per_service: int, backlog: int) -> di
 async def main(quick: bool) -> None:
     root = Path(tempfile.mkdtemp(prefix="minsheng-bench-"))
     bench = Bench(root, quick)
-    bench.start()
+    try:
+        bench.start()
+    except BaseException:
+        bench.stop()  # never leave servers behind
+        shutil.rmtree(root, ignore_errors=True)
+        raise
     settings = Settings(database_url=bench.pg.url(), redis_url=bench.redis.url())
     db, submit = await submitter(settings)
     result: dict[str, Any] = {
