@@ -25,8 +25,13 @@ def servers() -> Iterator[tuple[EmbeddedPostgres, EmbeddedRedis]]:
     root = Path(tempfile.mkdtemp(prefix="minsheng-test-"))
     pg = EmbeddedPostgres(root / "postgres")
     redis = EmbeddedRedis(root / "redis")
-    pg.start()
-    redis.start()
+    try:
+        pg.start()
+        redis.start()
+    except BaseException:
+        redis.stop()  # never leave a server behind
+        pg.stop()
+        raise
     os.environ["MINSHENG_DATABASE_URL"] = pg.url()
     os.environ["MINSHENG_REDIS_URL"] = redis.url()
     os.environ["MINSHENG_DATA_DIR"] = str(root / "data")

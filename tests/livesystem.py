@@ -58,8 +58,13 @@ def live_system() -> Iterator[LiveSystem]:
     root = Path(tempfile.mkdtemp(prefix="minsheng-chaos-"))
     pg = EmbeddedPostgres(root / "postgres")
     redis = EmbeddedRedis(root / "redis")
-    pg.start()
-    redis.start()
+    try:
+        pg.start()
+        redis.start()
+    except BaseException:
+        redis.stop()
+        pg.stop()
+        raise
     port = free_port()
     env = dict(os.environ)
     env.update(
