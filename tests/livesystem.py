@@ -58,50 +58,46 @@ def live_system() -> Iterator[LiveSystem]:
     root = Path(tempfile.mkdtemp(prefix="minsheng-chaos-"))
     pg = EmbeddedPostgres(root / "postgres")
     redis = EmbeddedRedis(root / "redis")
-    try:
+    sup: subprocess.Popen[bytes] | None = None
+    try:  # whatever fails, everything started here is stopped
         pg.start()
         redis.start()
-    except BaseException:
-        redis.stop()
-        pg.stop()
-        raise
-    port = free_port()
-    env = dict(os.environ)
-    env.update(
-        {
-            "MINSHENG_DATABASE_URL": pg.url(),
-            "MINSHENG_REDIS_URL": redis.url(),
-            "MINSHENG_DATA_DIR": str(root / "data"),
-            "MINSHENG_PORT": str(port),
-            "MINSHENG_ENV": "test",
-            "MINSHENG_BUS_LEASE_SECONDS": "4",
-            "MINSHENG_LOG_LEVEL": "WARNING",
-        }
-    )
-    env.pop("MINSHENG_SMS_GATEWAY_URL", None)
-    log = (root / "supervisor.log").open("ab")
-    sup = subprocess.Popen(
-        [sys.executable, "-m", "minsheng.cli", "run", "--no-demo"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while not _ready(f"{base}/readyz"):
-        if sup.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError((root / "supervisor.log").read_text()[-3000:])
-        time.sleep(0.3)
-    runtime = json.loads((root / "data" / "runtime.json").read_text())
-    system = LiveSystem(base, runtime["sms_gateway_url"], pg, redis, sup, root / "data")
-    try:
-        yield system
+        port = free_port()
+        env = dict(os.environ)
+        env.update(
+            {
+                "MINSHENG_DATABASE_URL": pg.url(),
+                "MINSHENG_REDIS_URL": redis.url(),
+                "MINSHENG_DATA_DIR": str(root / "data"),
+                "MINSHENG_PORT": str(port),
+                "MINSHENG_ENV": "test",
+                "MINSHENG_BUS_LEASE_SECONDS": "4",
+                "MINSHENG_LOG_LEVEL": "WARNING",
+            }
+        )
+        env.pop("MINSHENG_SMS_GATEWAY_URL", None)
+        log = (root / "supervisor.log").open("ab")
+        sup = subprocess.Popen(
+            [sys.executable, "-m", "minsheng.cli", "run", "--no-demo"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 90
+        while not _ready(f"{base}/readyz"):
+            if sup.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError((root / "supervisor.log").read_text()[-3000:])
+            time.sleep(0.3)
+        runtime = json.loads((root / "data" / "runtime.json").read_text())
+        yield LiveSystem(base, runtime["sms_gateway_url"], pg, redis, sup, root / "data")
     finally:
-        sup.send_signal(signal.SIGTERM)
-        try:
-            sup.wait(30)
-        except subprocess.TimeoutExpired:
-            sup.kill()
+        if sup is not None:
+            sup.send_signal(signal.SIGTERM)
+            try:
+                sup.wait(30)
+            except subprocess.TimeoutExpired:
+                sup.kill()
         redis.stop()
         pg.stop()
         shutil.rmtree(root, ignore_errors=True)
