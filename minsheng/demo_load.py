@@ -11,7 +11,14 @@ from tqdm import tqdm
 
 from services.intake.models import petition
 from services.intake.petition import service as petition_service
-from services.intake.petition.schemas import PetitionCreate
+from services.intake.petition.normalized import (
+    Channel,
+    NormalizedPetition,
+    QualityFlag,
+    Source,
+    Urgency,
+    clean_person,
+)
 from shared.clock import system_clock
 from shared.db import Database
 from shared.demo.generator import DemoGenerator
@@ -22,6 +29,8 @@ from shared.settings import Settings
 
 DEMO_PASSWORD = "Minsheng-demo-2026"  # noqa: S105 - printed for the embedded demo only
 DEMO_SEED = 2026
+# the generator's source names -> ours
+DEMO_SOURCES = {"province": Source.PROVINCE_TRANSFER, "npc_cppcc": Source.NPC_SUGGESTION}
 
 
 async def load_demo(settings: Settings, *, count: int, force: bool = False) -> int:
@@ -89,26 +98,37 @@ async def _petitions(db: Database, settings: Settings, *, count: int, force: boo
     window = (now - timedelta(days=60), now)
     for _ in tqdm(range(count), desc="demo petitions", unit="petition"):
         p = gen.petition(received_between=window)
-        while p["petitioner"] is None:
-            # anonymous filings arrive by letter or the hotline (intake issue); the citizen
-            # API of this slice needs a contact phone
-            p = gen.petition(received_between=window)
-        petitioner = p["petitioner"]
-        petition_in = PetitionCreate(
-            title=p["title"][:200],
-            content=p["content"][:5000],
-            category=p["category_code"],
-            region_code=p["region_code"],
-            phone=petitioner["phone"],
-            name=None if p["anonymous"] else petitioner["name"],
-        )
-        received_at = datetime.fromisoformat(p["received_at"])
-        async with db.transaction("intake") as conn:
-            await petition_service.submit(
-                conn,
-                petition_in=petition_in,
-                submission=petition_service.Submission(p["source"], p["channel"], received_at),
-                keys=keys,
-                clock=system_clock,
+        flags: list[QualityFlag] = []
+        people = []
+        if p["petitioner"] is not None:
+            who = p["petitioner"]
+            people.append(
+                clean_person(
+                    name=who["name"],
+                    phone=who["phone"],
+                    id_number=who["id_number"],
+                    address=p["address"],
+                    path="petitioners[0]",
+                    flags=flags,
+                )
             )
+        normalized = NormalizedPetition(
+            source=DEMO_SOURCES.get(p["source"]) or Source(p["source"]),
+            channel=Channel(p["channel"]),
+            petitioners=people,
+            people_count=p["people_count"],
+            title=p["title"][:200],
+            content=p["content"],
+            source_category=p["category_name"],
+            category_code=p["category_code"],
+            region_code=p["region_code"],
+            address=p["address"],
+            urgency=Urgency(p["urgency"]),
+            received_at=datetime.fromisoformat(p["received_at"]),
+            anonymous=p["anonymous"],
+            accusation=p["accusation"],
+            quality_flags=flags,
+        )
+        async with db.transaction("intake") as conn:
+            await petition_service.take_in(conn, petition=normalized, keys=keys, clock=system_clock)
     print(f"{count} demo petitions taken in; the workers register them and send the receipts.")

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
+    Float,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     SmallInteger,
@@ -15,7 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from shared.bus.tables import bus_tables
 from shared.db import make_metadata
@@ -62,8 +66,63 @@ petition = Table(
     Column("pii_enc", Text),  # encrypted {name, phone, id_number, address}
     Column("status", Text, nullable=False, server_default=text("'received'")),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Column("urgency", Text, nullable=False, server_default=text("'normal'")),
+    Column("source_category", Text),  # the source's own label
+    Column("address_enc", Text),
+    Column("lat", Float),
+    Column("lng", Float),
+    Column("source_deadline", DateTime(timezone=True)),
+    Column("quality_flags", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("public_attention", Integer),
+    Column("registered_by", Text),  # first-contact responsibility (首问负责)
+    Column("raw_enc", Text),  # the partner's record as received, encrypted
+    Column("revision", Integer, nullable=False, server_default=text("1")),
+    Column("updated_at", DateTime(timezone=True)),
     Index("ix_petition_person_id", "person_id"),
     Index("ix_petition_received_at", "received_at"),
+)
+
+# Everyone who signed or came, in order; identifiers encrypted, linked people by keyed hash.
+petitioner = Table(
+    "petitioner",
+    metadata,
+    Column("case_id", UUID(as_uuid=True), ForeignKey("intake.petition.case_id"), primary_key=True),
+    Column("ordinal", SmallInteger, primary_key=True),
+    Column("person_id", UUID(as_uuid=True), ForeignKey("intake.person.person_id")),
+    Column("representative", Boolean, nullable=False, server_default=text("false")),
+    Column("pii_enc", Text, nullable=False),  # {name, phone, id_number, address, unverified}
+    Index("ix_petitioner_person_id", "person_id"),
+)
+
+# A partner's own id for a petition (12345 order_no, provincial case no, mailbox id, import
+# row id): the idempotency key of pushes, with the revision last applied.
+external_ref = Table(
+    "external_ref",
+    metadata,
+    Column("system", Text, primary_key=True),
+    Column("external_id", Text, primary_key=True),
+    Column("case_id", UUID(as_uuid=True), ForeignKey("intake.petition.case_id"), nullable=False),
+    Column("revision", Integer, nullable=False, server_default=text("1")),
+    Column("received_on", Date, nullable=False),  # Asia/Shanghai day, for reconciliation
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Index("ix_external_ref_case_id", "case_id"),
+    Index("ix_external_ref_system_received_on", "system", "received_on"),
+)
+
+# The history of a petition as intake saw it: amendments, supplements, corrections,
+# cancellations. The original record is never overwritten without a row here.
+petition_history = Table(
+    "petition_history",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("case_id", UUID(as_uuid=True), nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("action", Text, nullable=False),  # amended | supplemented | corrected | withdrawn …
+    Column("actor", Text, nullable=False),
+    Column("revision", Integer),
+    Column("changes_enc", Text),  # the fields before and after, encrypted
+    Index("ix_petition_history_case_id", "case_id", "id"),
 )
 
 # The public tracking view, projected from casework's milestones.

@@ -26,7 +26,15 @@ class PetitionReceivedV1(EventPayload):
     accusation: bool = False
     person_key: str | None = None  # pseudonymous: a keyed hash, never the identifier itself
     idempotency_key_hash: str | None = None
-    pii: dict[str, str] | None = None  # sealed {name, phone, id_number, address}
+    pii: dict[str, str] | None = None  # sealed {name, phone, query_code}
+    # additive, intake issue
+    urgency: str = "normal"
+    source_category: str | None = None
+    external_ids: dict[str, str] = {}
+    source_deadline: datetime | None = None
+    person_keys: list[str] = []  # every petitioner and representative, pseudonymous
+    collective: bool = False  # 集体访: people_count >= 5
+    public_attention: int | None = None
 
 
 class OneTimeCodeIssuedV1(EventPayload):

@@ -11,7 +11,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.intake.models import person, person_identifier, petition, public_milestone
+from services.intake.models import (
+    external_ref,
+    person,
+    person_identifier,
+    petition,
+    petitioner,
+    public_milestone,
+)
 
 
 async def find_person(db: AsyncConnection, *, kind: str, value_hash: str) -> uuid.UUID | None:
@@ -23,33 +30,56 @@ async def find_person(db: AsyncConnection, *, kind: str, value_hash: str) -> uui
 
 
 async def link_person(
-    db: AsyncConnection, *, kind: str, value_hash: str, new_id: uuid.UUID
+    db: AsyncConnection, *, identifiers: list[tuple[str, str]], new_id: uuid.UUID
 ) -> uuid.UUID:
-    """The person holding this identifier, created if unknown — one statement on the usual
-    paths; race-safe (a concurrent first link wins and is used)."""
-    found = await db.scalar(
-        text(
-            """
-            WITH found AS (
-                SELECT person_id FROM intake.person_identifier WHERE kind = :k AND value_hash = :h
-            ), newp AS (
-                INSERT INTO intake.person (person_id) SELECT :p
-                WHERE NOT EXISTS (SELECT 1 FROM found) RETURNING person_id
-            ), link AS (
-                INSERT INTO intake.person_identifier (kind, value_hash, person_id)
-                SELECT :k, :h, person_id FROM newp ON CONFLICT DO NOTHING RETURNING person_id
-            )
-            SELECT person_id FROM found UNION ALL SELECT person_id FROM link
-            """
-        ),
-        {"k": kind, "h": value_hash, "p": new_id},
+    """The one person holding any of these identifiers (keyed hashes, strongest first), created
+    if none is known; identifiers not yet linked are attached to that person. One statement
+    on the usual paths; when a concurrent first petition linked an identifier first, theirs
+    wins and ours is dropped."""
+    kinds = [k for k, _ in identifiers]
+    hashes = [h for _, h in identifiers]
+    row = (
+        await db.execute(
+            text(
+                """
+                WITH ids AS (
+                    SELECT * FROM unnest(CAST(:kinds AS text[]), CAST(:hashes AS text[]))
+                        WITH ORDINALITY AS t(kind, value_hash, ord)
+                ), found AS (
+                    SELECT pi.person_id FROM ids
+                    JOIN intake.person_identifier pi USING (kind, value_hash)
+                    ORDER BY ids.ord LIMIT 1
+                ), newp AS (
+                    INSERT INTO intake.person (person_id) SELECT :p
+                    WHERE NOT EXISTS (SELECT 1 FROM found) RETURNING person_id
+                ), chosen AS (
+                    SELECT person_id FROM found UNION ALL SELECT person_id FROM newp
+                ), link AS (
+                    INSERT INTO intake.person_identifier (kind, value_hash, person_id)
+                    SELECT ids.kind, ids.value_hash, chosen.person_id FROM ids, chosen
+                    ON CONFLICT DO NOTHING RETURNING 1
+                )
+                SELECT (SELECT person_id FROM chosen) AS person_id,
+                       EXISTS (SELECT 1 FROM newp) AS created,
+                       (SELECT count(*) FROM link) AS linked
+                """
+            ),
+            {"kinds": kinds, "hashes": hashes, "p": new_id},
+        )
+    ).one()
+    if not row.created or row.linked == len(identifiers):
+        return uuid.UUID(str(row.person_id))
+    theirs = None
+    for kind, value_hash in identifiers:
+        theirs = await find_person(db, kind=kind, value_hash=value_hash)
+        if theirs is not None and theirs != new_id:
+            break
+    if theirs is None or theirs == new_id:
+        return new_id
+    await db.execute(
+        text("DELETE FROM intake.person_identifier WHERE person_id = :p"), {"p": new_id}
     )
-    if found is not None:
-        return found
-    # another transaction linked the identifier first: drop our person, use theirs
     await db.execute(person.delete().where(person.c.person_id == new_id))
-    theirs = await find_person(db, kind=kind, value_hash=value_hash)
-    assert theirs is not None
     return theirs
 
 
@@ -62,6 +92,15 @@ async def insert_petition(db: AsyncConnection, **values: Any) -> bool:
         .returning(petition.c.case_id)
     )
     return inserted is not None
+
+
+async def insert_petitioners(db: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await db.execute(petitioner.insert(), rows)
+
+
+async def insert_external_ref(db: AsyncConnection, **values: Any) -> None:
+    await db.execute(external_ref.insert().values(**values))
 
 
 async def get_by_tracking_no(db: AsyncConnection, tracking_no: str) -> Row[Any] | None:

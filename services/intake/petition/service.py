@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,6 +11,12 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.intake.petition import repository as repo
+from services.intake.petition.normalized import (
+    Channel,
+    NormalizedPetition,
+    Person,
+    Source,
+)
 from services.intake.petition.schemas import (
     Milestone,
     PetitionCreate,
@@ -35,44 +42,83 @@ class Submission:
     received_at: datetime
 
 
-async def submit(
+@dataclass(frozen=True)
+class ExternalRef:
+    """A partner's own id for the petition: the idempotency key of its pushes."""
+
+    system: str  # hotline | province | mailbox | import:<mapping> …
+    external_id: str
+    revision: int = 1
+
+
+def person_identifiers(person: Person, keys: Keys) -> list[tuple[str, str]]:
+    """Keyed hashes of a person's verified identifiers (flagged ones are never used)."""
+    return [(kind, keys.hash.digest(kind, value)) for kind, value in person.identifiers()]
+
+
+async def take_in(
     db: AsyncConnection,
     *,
-    petition_in: PetitionCreate,
-    submission: Submission,
+    petition: NormalizedPetition,
     keys: Keys,
     clock: Clock,
+    external: ExternalRef | None = None,
 ) -> PetitionCreated:
-    """Store the petition, allocate its case id, tracking number and query code, and emit
-    ``intake.petition.received`` in the same transaction."""
-    person_key = keys.hash.digest("phone", petition_in.phone)
-    person_id = await repo.link_person(db, kind="phone", value_hash=person_key, new_id=uuid7())
+    """Store a normalised petition from any channel: link its people across channels, allocate
+    the case id, tracking number and query code, and emit ``intake.petition.received`` — all
+    in the caller's transaction."""
+    person_ids: list[uuid.UUID | None] = []
+    person_keys: list[str] = []
+    for person in petition.petitioners:
+        identifiers = person_identifiers(person, keys)
+        if not identifiers:
+            person_ids.append(None)
+            continue
+        person_ids.append(await repo.link_person(db, identifiers=identifiers, new_id=uuid7()))
+        person_keys.append(identifiers[0][1])
     case_id = uuid7()
-    day = submission.received_at.astimezone(SHANGHAI).strftime("%y%m%d")
+    day = petition.received_at.astimezone(SHANGHAI)
     code = query_code()
-    title, content = redact(petition_in.title), redact(petition_in.content)
+    title, content = redact(petition.title), redact(petition.content)
     original = None
-    if title != petition_in.title or content != petition_in.content:
-        original = keys.ring.encrypt_text(f"{petition_in.title}\n\n{petition_in.content}")
-    pii = {"name": petition_in.name, "phone": petition_in.phone, "query_code": code}
+    if title != petition.title or content != petition.content:
+        original = keys.ring.encrypt_text(f"{petition.title}\n\n{petition.content}")
+    contact = petition.petitioners[0] if petition.petitioners and not petition.anonymous else None
+    phone = petition.contact_phone() if not petition.anonymous else None
     values = dict(
         case_id=case_id,
-        source=submission.source,
-        channel=submission.channel,
+        source=petition.source.value,
+        channel=petition.channel.value,
         title=title,
         content=content,
         original_enc=original,
-        category_code=petition_in.category,
-        region_code=petition_in.region_code,
-        received_at=submission.received_at,
-        person_id=person_id,
+        category_code=petition.category_code,
+        source_category=petition.source_category,
+        region_code=petition.region_code,
+        received_at=petition.received_at,
+        people_count=petition.people_count,
+        anonymous=petition.anonymous,
+        accusation=petition.accusation,
+        person_id=next((p for p in person_ids if p is not None), None),
         pii_enc=keys.ring.encrypt_text(
-            orjson.dumps({"name": petition_in.name, "phone": petition_in.phone}).decode()
+            orjson.dumps({"name": contact.name if contact else None, "phone": phone}).decode()
         ),
+        address_enc=keys.ring.encrypt_text(petition.address),
+        lat=petition.location.lat if petition.location else None,
+        lng=petition.location.lng if petition.location else None,
+        urgency=petition.urgency.value,
+        source_deadline=petition.source_deadline,
+        quality_flags=[f.model_dump() for f in petition.quality_flags],
+        public_attention=petition.public_attention,
+        registered_by=petition.registered_by,
+        raw_enc=keys.ring.encrypt_text(orjson.dumps(petition.raw).decode())
+        if petition.raw is not None
+        else None,
+        revision=external.revision if external else 1,
         status="received",
     )
     while True:  # a tracking number drawn twice in a day is refused by its unique index
-        tracking_no = tracking_number(day)
+        tracking_no = tracking_number(day.strftime("%y%m%d"))
         stored = await repo.insert_petition(
             db,
             tracking_no=tracking_no,
@@ -81,6 +127,30 @@ async def submit(
         )
         if stored:
             break
+    await repo.insert_petitioners(
+        db,
+        [
+            {
+                "case_id": case_id,
+                "ordinal": i,
+                "person_id": person_ids[i],
+                "representative": p.representative,
+                "pii_enc": keys.ring.encrypt_text(
+                    orjson.dumps(p.model_dump(exclude={"representative"})).decode()
+                ),
+            }
+            for i, p in enumerate(petition.petitioners)
+        ],
+    )
+    if external is not None:
+        await repo.insert_external_ref(
+            db,
+            system=external.system,
+            external_id=external.external_id,
+            case_id=case_id,
+            revision=external.revision,
+            received_on=day.date(),
+        )
     await publish(
         db,
         producer=PRODUCER,
@@ -89,19 +159,58 @@ async def submit(
         event=PetitionReceivedV1(
             case_id=str(case_id),
             tracking_no=tracking_no,
-            source=submission.source,
-            channel=submission.channel,
+            source=petition.source.value,
+            channel=petition.channel.value,
             title=title,
             content=content,
-            category_code=petition_in.category,
-            region_code=petition_in.region_code,
-            received_at=submission.received_at,
-            person_key=person_key,
-            pii=seal_pii(keys.ring, pii),
+            category_code=petition.category_code,
+            region_code=petition.region_code,
+            received_at=petition.received_at,
+            people_count=petition.people_count,
+            anonymous=petition.anonymous,
+            accusation=petition.accusation,
+            person_key=person_keys[0] if person_keys else None,
+            pii=seal_pii(
+                keys.ring,
+                {"name": contact.name if contact else None, "phone": phone, "query_code": code},
+            ),
+            urgency=petition.urgency.value,
+            source_category=petition.source_category,
+            external_ids=petition.external_ids,
+            source_deadline=petition.source_deadline,
+            person_keys=person_keys,
+            collective=petition.collective,
+            public_attention=petition.public_attention,
         ),
     )
     return PetitionCreated(
         case_id=str(case_id), tracking_no=tracking_no, query_code=code, status="received"
+    )
+
+
+async def submit(
+    db: AsyncConnection,
+    *,
+    petition_in: PetitionCreate,
+    submission: Submission,
+    keys: Keys,
+    clock: Clock,
+) -> PetitionCreated:
+    """A citizen's petition from the web or the app."""
+    return await take_in(
+        db,
+        petition=NormalizedPetition(
+            source=Source(submission.source),
+            channel=Channel(submission.channel),
+            petitioners=[Person(name=petition_in.name, phone=petition_in.phone)],
+            title=petition_in.title,
+            content=petition_in.content,
+            category_code=petition_in.category,
+            region_code=petition_in.region_code,
+            received_at=submission.received_at,
+        ),
+        keys=keys,
+        clock=clock,
     )
 
 
