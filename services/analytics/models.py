@@ -3,7 +3,7 @@ personal data."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Date, Table, Text, text
+from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Table, Text, text
 
 from shared.bus.tables import bus_tables
 from shared.db import make_metadata
@@ -20,4 +20,17 @@ daily_volume = Table(
     Column("dimension", Text, primary_key=True),
     Column("value", Text, primary_key=True),
     Column("count", BigInteger, nullable=False, server_default=text("0")),
+)
+
+# The hotline's own call-backs (12345 回访): the facts behind the three rates (响应率, 解决率,
+# 满意率). No personal data: the case id and the answers only.
+hotline_callback = Table(
+    "hotline_callback",
+    metadata,
+    Column("case_id", Text, primary_key=True),
+    Column("visited_at", DateTime(timezone=True), primary_key=True),
+    Column("day", Date, nullable=False),
+    Column("contacted", Boolean, nullable=False),
+    Column("solved", Boolean),
+    Column("rating", Text),
 )

@@ -162,3 +162,18 @@ otp_request = Table(
     Column("used_at", DateTime(timezone=True)),
     Index("ix_otp_request_phone_hash_created_at", "phone_hash", "created_at"),
 )
+
+
+# The hotline's own call-backs to callers (12345 回访), one per (order, visit time).
+hotline_evaluation = Table(
+    "hotline_evaluation",
+    metadata,
+    Column("order_no", Text, primary_key=True),
+    Column("visited_at", DateTime(timezone=True), primary_key=True),
+    Column("case_id", UUID(as_uuid=True), nullable=False),
+    Column("contacted", Boolean, nullable=False),
+    Column("solved", Boolean),
+    Column("rating", Text),
+    Column("comment_enc", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+)

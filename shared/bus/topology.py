@@ -4,11 +4,23 @@ in the transaction that writes the event, so the set of subscribers is fixed her
 from __future__ import annotations
 
 SUBSCRIPTIONS: dict[str, frozenset[str]] = {
-    "casework": frozenset({"intake.petition.received"}),
+    "casework": frozenset(
+        {
+            "intake.petition.received",
+            "intake.petition.amended",
+            "intake.petition.withdrawn",
+        }
+    ),
     "notify": frozenset({"casework.case.registered", "intake.otp.issued"}),
-    "analytics": frozenset({"intake.petition.received", "casework.case.registered"}),
+    "analytics": frozenset(
+        {
+            "intake.petition.received",
+            "intake.hotline.evaluation_received",
+            "casework.case.registered",
+        }
+    ),
     # intake keeps the public tracking view, projected from casework's milestones
-    "intake": frozenset({"casework.case.registered"}),
+    "intake": frozenset({"casework.case.registered", "casework.case.withdrawn"}),
 }
 
 

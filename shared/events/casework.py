@@ -23,3 +23,15 @@ class CaseRegisteredV1(EventPayload):
     accusation: bool = False
     public_message: str
     pii: dict[str, str] | None = None  # sealed contact details for the 五回
+
+
+class CaseWithdrawnV1(EventPayload):
+    type: ClassVar[str] = "casework.case.withdrawn"
+    version: ClassVar[int] = 1
+
+    case_id: str
+    tracking_no: str
+    status: str
+    withdrawn_at: datetime
+    by: str
+    public_message: str

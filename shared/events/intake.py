@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
+from pydantic import Field
+
 from shared.events.envelope import EventPayload
 
 
@@ -30,9 +32,11 @@ class PetitionReceivedV1(EventPayload):
     # additive, intake issue
     urgency: str = "normal"
     source_category: str | None = None
-    external_ids: dict[str, str] = {}
+    external_ids: dict[str, str] = Field(default_factory=dict)
     source_deadline: datetime | None = None
-    person_keys: list[str] = []  # every petitioner and representative, pseudonymous
+    person_keys: list[str] = Field(
+        default_factory=list
+    )  # every petitioner and representative, pseudonymous
     collective: bool = False  # 集体访: people_count >= 5
     public_attention: int | None = None
 
@@ -46,3 +50,46 @@ class OneTimeCodeIssuedV1(EventPayload):
     request_id: str
     expires_at: datetime
     pii: dict[str, str]  # sealed {phone, code}
+
+
+class PetitionAmendedV1(EventPayload):
+    """A partner sent a higher revision of a petition (12345 amendment) or the desk corrected
+    a registration; the changed public fields (redacted) with their new values."""
+
+    type: ClassVar[str] = "intake.petition.amended"
+    version: ClassVar[int] = 1
+
+    case_id: str
+    tracking_no: str
+    revision: int
+    source: str
+    changed: dict[str, str | None]
+    amended_at: datetime
+
+
+class PetitionWithdrawnV1(EventPayload):
+    """The petitioner withdrew (撤回), or the hotline's caller cancelled the order (撤单)."""
+
+    type: ClassVar[str] = "intake.petition.withdrawn"
+    version: ClassVar[int] = 1
+
+    case_id: str
+    tracking_no: str
+    reason: str  # redacted
+    withdrawn_at: datetime
+    by: str  # citizen | hotline | registrar
+
+
+class HotlineEvaluationReceivedV1(EventPayload):
+    """The hotline's own call-back to the caller (12345 回访): feeds the three rates."""
+
+    type: ClassVar[str] = "intake.hotline.evaluation_received"
+    version: ClassVar[int] = 1
+
+    case_id: str
+    order_no: str
+    visited_at: datetime
+    contacted: bool
+    solved: bool | None = None
+    rating: str | None = None
+    comment: str | None = None  # redacted

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from shared.events.casework import CaseRegisteredV1
+from shared.events.casework import CaseRegisteredV1, CaseWithdrawnV1
 from shared.events.envelope import EventPayload
-from shared.events.intake import OneTimeCodeIssuedV1, PetitionReceivedV1
+from shared.events.intake import (
+    HotlineEvaluationReceivedV1,
+    OneTimeCodeIssuedV1,
+    PetitionAmendedV1,
+    PetitionReceivedV1,
+    PetitionWithdrawnV1,
+)
 
 _ALL: list[type[EventPayload]] = [
     PetitionReceivedV1,
     OneTimeCodeIssuedV1,
+    PetitionAmendedV1,
+    PetitionWithdrawnV1,
+    HotlineEvaluationReceivedV1,
     CaseRegisteredV1,
+    CaseWithdrawnV1,
 ]
 
 EVENT_TYPES: dict[tuple[str, int], type[EventPayload]] = {(c.type, c.version): c for c in _ALL}

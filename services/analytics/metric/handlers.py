@@ -13,7 +13,7 @@ from shared.bus.consumer import Handler, batch
 from shared.clock import SHANGHAI
 from shared.events.casework import CaseRegisteredV1
 from shared.events.envelope import Envelope
-from shared.events.intake import PetitionReceivedV1
+from shared.events.intake import HotlineEvaluationReceivedV1, PetitionReceivedV1
 
 Key = tuple[date, str, str, str]
 
@@ -64,7 +64,30 @@ async def on_cases_registered(db: AsyncConnection, envs: list[Envelope], ctx: Bu
     await _add(db, counts)
 
 
+async def on_hotline_evaluations(
+    db: AsyncConnection, envs: list[Envelope], ctx: BusContext
+) -> None:
+    events = [HotlineEvaluationReceivedV1.model_validate(e.payload) for e in envs]
+    await db.execute(
+        text(
+            "INSERT INTO analytics.hotline_callback (case_id, visited_at, day, contacted, solved, "
+            "rating) SELECT * FROM unnest(CAST(:c AS text[]), CAST(:v AS timestamptz[]), "
+            "CAST(:d AS date[]), CAST(:contacted AS boolean[]), CAST(:solved AS boolean[]), "
+            "CAST(:rating AS text[])) ON CONFLICT DO NOTHING"
+        ),
+        {
+            "c": [e.case_id for e in events],
+            "v": [e.visited_at for e in events],
+            "d": [e.visited_at.astimezone(SHANGHAI).date() for e in events],
+            "contacted": [e.contacted for e in events],
+            "solved": [e.solved for e in events],
+            "rating": [e.rating for e in events],
+        },
+    )
+
+
 HANDLERS: dict[str, Handler] = {
+    HotlineEvaluationReceivedV1.type: batch(on_hotline_evaluations),
     PetitionReceivedV1.type: batch(on_petitions_received),
     CaseRegisteredV1.type: batch(on_cases_registered),
 }

@@ -8,7 +8,7 @@ from services.casework.case import service
 from shared.bus import BusContext
 from shared.bus.consumer import Handler, batch
 from shared.events.envelope import Envelope
-from shared.events.intake import PetitionReceivedV1
+from shared.events.intake import PetitionAmendedV1, PetitionReceivedV1, PetitionWithdrawnV1
 
 
 async def on_petitions_received(db: AsyncConnection, envs: list[Envelope], ctx: BusContext) -> None:
@@ -17,4 +17,18 @@ async def on_petitions_received(db: AsyncConnection, envs: list[Envelope], ctx: 
     )
 
 
-HANDLERS: dict[str, Handler] = {PetitionReceivedV1.type: batch(on_petitions_received)}
+async def on_petition_amended(db: AsyncConnection, env: Envelope, ctx: BusContext) -> None:
+    await service.amend(db, amended=PetitionAmendedV1.model_validate(env.payload), clock=ctx.clock)
+
+
+async def on_petition_withdrawn(db: AsyncConnection, env: Envelope, ctx: BusContext) -> None:
+    await service.withdraw(
+        db, withdrawn=PetitionWithdrawnV1.model_validate(env.payload), clock=ctx.clock
+    )
+
+
+HANDLERS: dict[str, Handler] = {
+    PetitionReceivedV1.type: batch(on_petitions_received),
+    PetitionAmendedV1.type: on_petition_amended,
+    PetitionWithdrawnV1.type: on_petition_withdrawn,
+}

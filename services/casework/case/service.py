@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.bus.outbox import publish_many
 from shared.clock import Clock
-from shared.events.casework import CaseRegisteredV1
-from shared.events.intake import PetitionReceivedV1
+from shared.events.casework import CaseRegisteredV1, CaseWithdrawnV1
+from shared.events.intake import PetitionAmendedV1, PetitionReceivedV1, PetitionWithdrawnV1
 
 PRODUCER = "casework"
 SYSTEM = "system"
@@ -98,3 +98,92 @@ async def register(
         ],
     )
     return [r.case_id for r in fresh]
+
+
+# Once replied, a withdrawal no longer ends the case: it is recorded and handling stands.
+FINAL_STATUSES = frozenset({"replied", "evaluated", "closed", "withdrawn"})
+
+
+def withdrawn_message(tracking_no: str) -> str:
+    return f"您的诉求（编号 {tracking_no}）已撤回。 / Your petition has been withdrawn."
+
+
+async def amend(db: AsyncConnection, *, amended: PetitionAmendedV1, clock: Clock) -> None:
+    """Apply a partner's amendment (a higher revision) and record it in the history."""
+    case_id = uuid.UUID(amended.case_id)
+    columns = {k: v for k, v in amended.changed.items() if k in AMENDABLE}
+    if columns:
+        sets = ", ".join(f"{k} = :{k}" for k in columns)
+        await db.execute(
+            text(f"UPDATE casework.case SET {sets}, updated_at = :now WHERE case_id = :id"),  # noqa: S608 - column names from AMENDABLE
+            {**columns, "now": clock.now(), "id": case_id},
+        )
+    await db.execute(
+        text(
+            "INSERT INTO casework.case_history (case_id, occurred_at, action, actor, reason) "
+            "VALUES (:id, :now, 'amend', :actor, :reason)"
+        ),
+        {
+            "id": case_id,
+            "now": clock.now(),
+            "actor": amended.source,
+            "reason": f"revision {amended.revision}: " + ", ".join(sorted(amended.changed)),
+        },
+    )
+
+
+AMENDABLE = frozenset({"title", "category_code", "region_code"})
+
+
+async def withdraw(db: AsyncConnection, *, withdrawn: PetitionWithdrawnV1, clock: Clock) -> bool:
+    """Close the case as withdrawn unless it was already replied; either way recorded."""
+    case_id = uuid.UUID(withdrawn.case_id)
+    now = clock.now()
+    status = await db.scalar(
+        text("SELECT status FROM casework.case WHERE case_id = :id FOR UPDATE"), {"id": case_id}
+    )
+    if status is None:
+        raise LookupError(f"case {case_id} not registered yet")  # retried until it is
+    closes = status not in FINAL_STATUSES
+    await db.execute(
+        text(
+            "INSERT INTO casework.case_history (case_id, occurred_at, action, actor, from_status, "
+            "to_status, reason, public) VALUES (:id, :now, 'withdraw', :by, :f, :t, :r, :pub)"
+        ),
+        {
+            "id": case_id,
+            "now": now,
+            "by": withdrawn.by,
+            "f": status,
+            "t": "withdrawn" if closes else status,
+            "r": withdrawn.reason,
+            "pub": closes,
+        },
+    )
+    if not closes:
+        return False
+    await db.execute(
+        text(
+            "UPDATE casework.case SET status = 'withdrawn', updated_at = :now WHERE case_id = :id"
+        ),
+        {"id": case_id, "now": now},
+    )
+    await publish_many(
+        db,
+        producer=PRODUCER,
+        clock=clock,
+        events=[
+            (
+                CaseWithdrawnV1(
+                    case_id=withdrawn.case_id,
+                    tracking_no=withdrawn.tracking_no,
+                    status="withdrawn",
+                    withdrawn_at=withdrawn.withdrawn_at,
+                    by=withdrawn.by,
+                    public_message=withdrawn_message(withdrawn.tracking_no),
+                ),
+                withdrawn.case_id,
+            )
+        ],
+    )
+    return True

@@ -149,7 +149,7 @@ async def take_in(
             external_id=external.external_id,
             case_id=case_id,
             revision=external.revision,
-            received_on=day.date(),
+            received_on=clock.now().astimezone(SHANGHAI).date(),  # the day it reached us
         )
     await publish(
         db,

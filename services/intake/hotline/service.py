@@ -1,0 +1,387 @@
+"""The 12345 hotline channel (integrations §1): work orders in, idempotent on ``order_no`` +
+``revision``; amendments recorded in the petition's history; cancellations (撤单); the
+hotline's own call-backs (回访); the daily reconciliation (对账).
+
+The hotline retries a push that gets no 2xx within 10 s for up to 24 h, so the same order
+arrives many times, concurrently and out of order with its amendments. Each order is handled
+under a transaction lock on its number, so the first push creates the case and every other
+one finds it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.intake.hotline.schemas import (
+    Cancellation,
+    Evaluation,
+    OrderAnswer,
+    ReconciliationItem,
+    WorkOrder,
+)
+from services.intake.petition import service as petition_service
+from services.intake.petition.normalized import (
+    Attachment,
+    Channel,
+    Location,
+    NormalizedPetition,
+    QualityFlag,
+    Source,
+    Urgency,
+    clean_person,
+)
+from shared.api.errors import not_found
+from shared.bus import publish
+from shared.clock import Clock
+from shared.crypto import redact
+from shared.events.intake import (
+    HotlineEvaluationReceivedV1,
+    PetitionAmendedV1,
+    PetitionWithdrawnV1,
+)
+from shared.reference import categories
+from shared.security import Keys
+
+SYSTEM = "hotline"
+
+# our milestones -> the status words of the hotline's contract (integrations §2)
+HOTLINE_STATUS = {
+    "received": "received",
+    "registered": "received",
+    "accepted": "accepted",
+    "not_accepted": "rejected",
+    "diverted": "rejected",
+    "assigned": "transferred",
+    "transferred": "transferred",
+    "signed": "transferred",
+    "in_progress": "in_progress",
+    "replied": "replied",
+    "evaluated": "replied",
+    "closed": "closed",
+    "withdrawn": "closed",
+}
+
+# fields an amendment may change, as stored on the petition
+_AMENDABLE = (
+    "title",
+    "content",
+    "category_code",
+    "source_category",
+    "region_code",
+    "urgency",
+    "source_deadline",
+)
+
+
+def hotline_status(status: str) -> str:
+    return HOTLINE_STATUS.get(status, "in_progress")
+
+
+def to_normalized(order: WorkOrder, raw: dict[str, Any]) -> NormalizedPetition:
+    flags: list[QualityFlag] = []
+    people = []
+    if order.caller is not None:
+        people.append(
+            clean_person(
+                name=order.caller.name,
+                phone=order.caller.phone,
+                id_number=order.caller.id_number,
+                address=None,
+                path="caller",
+                flags=flags,
+            )
+        )
+    category = categories.match_label(order.category) if order.category else None
+    return NormalizedPetition(
+        source=Source.HOTLINE,
+        channel=Channel(order.channel),
+        external_ids={"hotline_order_no": order.order_no},
+        petitioners=people,
+        title=order.title,
+        content=order.content,
+        source_category=order.category,
+        category_code=category.code if category else None,
+        region_code=order.region_code,
+        address=order.address,
+        location=Location(lat=order.location.lat, lng=order.location.lng)
+        if order.location
+        else None,
+        urgency=Urgency(order.urgency),
+        received_at=order.received_at,
+        attachments=[
+            Attachment(name=a.name, url=a.url, sha256=a.sha256.lower() if a.sha256 else None)
+            for a in order.attachments
+        ],
+        anonymous=order.anonymous,
+        quality_flags=flags,
+        source_deadline=order.due_at,
+        raw=raw,
+    )
+
+
+async def _lock(db: AsyncConnection, order_no: str) -> None:
+    await db.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+        {"k": f"{SYSTEM}:{order_no}"},
+    )
+
+
+async def _find(db: AsyncConnection, order_no: str) -> Any:
+    return (
+        await db.execute(
+            text(
+                "SELECT r.case_id, r.revision, p.tracking_no, p.status, p.title, p.content, "
+                "p.category_code, p.source_category, p.region_code, p.urgency, "
+                "p.source_deadline FROM intake.external_ref r "
+                "JOIN intake.petition p USING (case_id) "
+                "WHERE r.system = :s AND r.external_id = :o"
+            ),
+            {"s": SYSTEM, "o": order_no},
+        )
+    ).first()
+
+
+async def push(
+    db: AsyncConnection, *, order: WorkOrder, raw: dict[str, Any], keys: Keys, clock: Clock
+) -> tuple[int, OrderAnswer]:
+    """201 for a new order, 200 for a repeat or stale revision (nothing changes) and for a
+    higher revision (the petition is amended and the change recorded)."""
+    await _lock(db, order.order_no)
+    found = await _find(db, order.order_no)
+    if found is None:
+        created = await petition_service.take_in(
+            db,
+            petition=to_normalized(order, raw),
+            keys=keys,
+            clock=clock,
+            external=petition_service.ExternalRef(SYSTEM, order.order_no, order.revision),
+        )
+        return 201, OrderAnswer(
+            case_id=created.case_id, tracking_no=created.tracking_no, status="received"
+        )
+    answer = OrderAnswer(
+        case_id=str(found.case_id),
+        tracking_no=found.tracking_no,
+        status=hotline_status(found.status),
+    )
+    if order.revision <= found.revision:
+        return 200, answer
+    await _amend(db, found=found, order=order, raw=raw, keys=keys, clock=clock)
+    return 200, answer
+
+
+async def _amend(
+    db: AsyncConnection,
+    *,
+    found: Any,
+    order: WorkOrder,
+    raw: dict[str, Any],
+    keys: Keys,
+    clock: Clock,
+) -> None:
+    now = clock.now()
+    new = to_normalized(order, raw)
+    after: dict[str, Any] = {
+        "title": redact(new.title),
+        "content": redact(new.content),
+        "category_code": new.category_code,
+        "source_category": new.source_category,
+        "region_code": new.region_code,
+        "urgency": new.urgency.value,
+        "source_deadline": new.source_deadline,
+    }
+    before = {k: getattr(found, k) for k in _AMENDABLE}
+    changed = {k: v for k, v in after.items() if v != before[k]}
+    await db.execute(
+        text(
+            "UPDATE intake.petition SET title = :title, content = :content, "
+            "category_code = :category_code, source_category = :source_category, "
+            "region_code = :region_code, urgency = :urgency, source_deadline = :source_deadline, "
+            "revision = :revision, raw_enc = :raw, updated_at = :now WHERE case_id = :case_id"
+        ),
+        {
+            **after,
+            "revision": order.revision,
+            "now": now,
+            "case_id": found.case_id,
+            "raw": keys.ring.encrypt_text(orjson.dumps(raw).decode()),
+        },
+    )
+    await db.execute(
+        text(
+            "UPDATE intake.external_ref SET revision = :r, updated_at = :now "
+            "WHERE system = :s AND external_id = :o"
+        ),
+        {"r": order.revision, "now": now, "s": SYSTEM, "o": order.order_no},
+    )
+    await _history(
+        db,
+        case_id=found.case_id,
+        action="amended",
+        actor=SYSTEM,
+        revision=order.revision,
+        keys=keys,
+        now=now,
+        changes={k: [_plain(before[k]), _plain(after[k])] for k in changed},
+    )
+    await publish(
+        db,
+        producer="intake",
+        aggregate_id=str(found.case_id),
+        clock=clock,
+        event=PetitionAmendedV1(
+            case_id=str(found.case_id),
+            tracking_no=found.tracking_no,
+            revision=order.revision,
+            source=SYSTEM,
+            changed={k: None if v is None else str(_plain(v)) for k, v in changed.items()},
+            amended_at=now,
+        ),
+    )
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+async def _history(
+    db: AsyncConnection,
+    *,
+    case_id: uuid.UUID,
+    action: str,
+    actor: str,
+    revision: int | None,
+    keys: Keys,
+    now: datetime,
+    changes: dict[str, Any],
+) -> None:
+    await db.execute(
+        text(
+            "INSERT INTO intake.petition_history (case_id, occurred_at, action, actor, revision, "
+            "changes_enc) VALUES (:c, :now, :a, :actor, :r, :ch)"
+        ),
+        {
+            "c": case_id,
+            "now": now,
+            "a": action,
+            "actor": actor,
+            "r": revision,
+            "ch": keys.ring.encrypt_text(orjson.dumps(changes).decode()),
+        },
+    )
+
+
+async def cancel(
+    db: AsyncConnection, *, order_no: str, cancellation: Cancellation, keys: Keys, clock: Clock
+) -> OrderAnswer:
+    """撤单: the case is closed as withdrawn if not yet replied (casework decides, from the
+    event), else the cancellation is only recorded. 404 for an unknown order."""
+    await _lock(db, order_no)
+    found = await _find(db, order_no)
+    if found is None:
+        raise not_found("未找到该工单", "unknown order")
+    now = clock.now()
+    await _history(
+        db,
+        case_id=found.case_id,
+        action="cancelled",
+        actor=SYSTEM,
+        revision=None,
+        keys=keys,
+        now=now,
+        changes={
+            "reason": cancellation.reason,
+            "cancelled_at": cancellation.cancelled_at.isoformat(),
+        },
+    )
+    await publish(
+        db,
+        producer="intake",
+        aggregate_id=str(found.case_id),
+        clock=clock,
+        event=PetitionWithdrawnV1(
+            case_id=str(found.case_id),
+            tracking_no=found.tracking_no,
+            reason=redact(cancellation.reason),
+            withdrawn_at=cancellation.cancelled_at,
+            by=SYSTEM,
+        ),
+    )
+    return OrderAnswer(
+        case_id=str(found.case_id),
+        tracking_no=found.tracking_no,
+        status=hotline_status(found.status),
+    )
+
+
+async def record_evaluation(
+    db: AsyncConnection, *, evaluation: Evaluation, keys: Keys, clock: Clock
+) -> bool:
+    """One row per (order_no, visited_at); a repeat changes nothing. False when repeated."""
+    await _lock(db, evaluation.order_no)
+    found = await _find(db, evaluation.order_no)
+    if found is None:
+        raise not_found("未找到该工单", "unknown order")
+    inserted = await db.scalar(
+        text(
+            "INSERT INTO intake.hotline_evaluation (order_no, visited_at, case_id, contacted, "
+            "solved, rating, comment_enc) VALUES (:o, :v, :c, :contacted, :solved, :rating, "
+            ":comment) ON CONFLICT DO NOTHING RETURNING 1"
+        ),
+        {
+            "o": evaluation.order_no,
+            "v": evaluation.visited_at,
+            "c": found.case_id,
+            "contacted": evaluation.contacted,
+            "solved": evaluation.solved,
+            "rating": evaluation.rating,
+            "comment": keys.ring.encrypt_text(evaluation.comment),
+        },
+    )
+    if inserted is None:
+        return False
+    await publish(
+        db,
+        producer="intake",
+        aggregate_id=str(found.case_id),
+        clock=clock,
+        event=HotlineEvaluationReceivedV1(
+            case_id=str(found.case_id),
+            order_no=evaluation.order_no,
+            visited_at=evaluation.visited_at,
+            contacted=evaluation.contacted,
+            solved=evaluation.solved,
+            rating=evaluation.rating,
+            comment=redact(evaluation.comment) if evaluation.comment else None,
+        ),
+    )
+    return True
+
+
+async def reconciliation(db: AsyncConnection, *, day: date) -> list[ReconciliationItem]:
+    """对账: every order received that day (Asia/Shanghai), with its revision, case and status."""
+    rows = (
+        await db.execute(
+            text(
+                "SELECT r.external_id, r.revision, r.case_id, p.status FROM intake.external_ref r "
+                "JOIN intake.petition p USING (case_id) WHERE r.system = :s AND r.received_on = :d "
+                "ORDER BY r.created_at, r.external_id"
+            ),
+            {"s": SYSTEM, "d": day},
+        )
+    ).all()
+    return [
+        ReconciliationItem(
+            order_no=r.external_id,
+            revision=r.revision,
+            case_id=str(r.case_id),
+            status=hotline_status(r.status),
+        )
+        for r in rows
+    ]
