@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from shared.bus.tables import bus_tables
 from shared.db import make_metadata
+from shared.signing.tables import nonce_table
 
 metadata = make_metadata("intake")
 bus = bus_tables(metadata)
@@ -177,3 +178,7 @@ hotline_evaluation = Table(
     Column("comment_enc", Text),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
 )
+
+# Partner nonces accepted within the replay window (integrations §0), in PostgreSQL so that
+# flushing Redis does not reopen replay.
+partner_nonce = nonce_table(metadata)

@@ -1,0 +1,233 @@
+"""The hotline's endpoints (integrations §1). Every request is signed (§0): the signature is
+checked on the bytes as received before the body is parsed, so a forged request gets 401,
+never a 422 that reveals how we validate."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Annotated, Any, TypeVar
+
+import orjson
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.intake.hotline import service
+from services.intake.hotline.schemas import (
+    Cancellation,
+    Evaluation,
+    OrderAnswer,
+    Reconciliation,
+    WorkOrder,
+)
+from shared.api.deps import ClockDep, DbDep, KeysDep
+from shared.api.errors import ApiError, ErrorItem, validation_items
+from shared.clock import Clock
+from shared.db import Database
+from shared.signing import header_names, remember_nonce, verify_partner
+
+router = APIRouter(prefix="/api/v1/hotline", tags=["12345 hotline (signed)"])
+
+PARTNER = "hotline"
+MAX_BATCH = 500
+M = TypeVar("M", bound=BaseModel)
+
+_SIGNED = {
+    401: {
+        "description": "signature refused: unknown_key, missing_signature, bad_signature, "
+        "stale_timestamp or replayed_nonce; nothing changed"
+    },
+    422: {"description": "invalid order: `{errors: [{field, code, message}]}`; nothing stored"},
+}
+
+
+def parse_json(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise ApiError(
+            422, "invalid_json", "JSON 格式错误", "malformed JSON", field="body"
+        ) from None
+
+
+def validate(model: type[M], data: Any, prefix: str = "") -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        items = validation_items(list(exc.errors()))
+        if prefix:
+            items = [
+                ErrorItem(f"{prefix}.{i.field}" if i.field != "body" else prefix, i.code, i.message)
+                for i in items
+            ]
+        raise ApiError.of(422, items) from None
+
+
+async def signed(
+    request: Request,
+    db: Database,
+    clock: Clock,
+    work: Callable[[AsyncConnection, Any], Awaitable[JSONResponse]],
+    *,
+    parse: bool = True,
+) -> JSONResponse:
+    """Verify, then run ``work`` in the same transaction as the nonce. A request that was
+    authenticated but then refused (422, 404) still has its nonce remembered: the contract
+    counts it as accepted, so its replay is a replay."""
+    authenticated: str | None = None
+    try:
+        async with db.transaction("intake") as conn:
+            authenticated = await verify_partner(
+                request, conn, partner=PARTNER, schema="intake", clock=clock
+            )
+            data = parse_json(await request.body()) if parse else None
+            return await work(conn, data)
+    except ApiError as exc:
+        if authenticated is not None and exc.status != 401:
+            async with db.transaction("intake") as conn:
+                await remember_nonce(
+                    conn,
+                    schema="intake",
+                    partner=PARTNER,
+                    key_id=authenticated,
+                    nonce=request.headers[header_names(PARTNER).nonce],
+                    clock=clock,
+                )
+        raise
+
+
+def _answer(status: int, answer: OrderAnswer) -> JSONResponse:
+    return JSONResponse(answer.model_dump(), status_code=status)
+
+
+@router.post(
+    "/work-orders",
+    response_model=OrderAnswer,
+    status_code=201,
+    responses=_SIGNED,
+    summary="Push one work order (201 new; 200 repeat, stale or amended)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": WorkOrder.model_json_schema()}},
+        }
+    },
+)
+async def push_order(request: Request, db: DbDep, keys: KeysDep, clock: ClockDep) -> JSONResponse:
+    async def work(conn: AsyncConnection, data: Any) -> JSONResponse:
+        order = validate(WorkOrder, data)
+        status, answer = await service.push(conn, order=order, raw=data, keys=keys, clock=clock)
+        return _answer(status, answer)
+
+    return await signed(request, db, clock, work)
+
+
+@router.post(
+    "/work-orders/batch",
+    responses=_SIGNED,
+    summary="Push 1 to 500 orders; one result per order, in the order sent",
+)
+async def push_batch(request: Request, db: DbDep, keys: KeysDep, clock: ClockDep) -> JSONResponse:
+    async def work(conn: AsyncConnection, data: Any) -> JSONResponse:
+        orders = data.get("orders") if isinstance(data, dict) else None
+        if not isinstance(orders, list) or not 1 <= len(orders) <= MAX_BATCH:
+            raise ApiError(
+                422,
+                "batch_size",
+                "每批须含1至500个工单",
+                "a batch holds 1 to 500 orders",
+                field="orders",
+            )
+        return JSONResponse(
+            {
+                "results": [
+                    await _one_of_batch(db, item, i, keys=keys, clock=clock)
+                    for i, item in enumerate(orders)
+                ]
+            }
+        )
+
+    return await signed(request, db, clock, work)
+
+
+async def _one_of_batch(
+    db: Database, item: Any, i: int, *, keys: Any, clock: Clock
+) -> dict[str, Any]:
+    """Each order in its own transaction, in sequence: what the single push would answer."""
+    order_no = item.get("order_no") if isinstance(item, dict) else None
+    try:
+        order = validate(WorkOrder, item, prefix=f"orders[{i}]")
+        async with db.transaction("intake") as conn:
+            status, answer = await service.push(conn, order=order, raw=item, keys=keys, clock=clock)
+        return {
+            "order_no": order.order_no,
+            "http_status": status,
+            **answer.model_dump(),
+            "errors": [],
+        }
+    except ApiError as exc:
+        return {
+            "order_no": order_no,
+            "http_status": exc.status,
+            "case_id": None,
+            "tracking_no": None,
+            "status": None,
+            "errors": [e.as_dict() for e in exc.items],
+        }
+
+
+@router.post(
+    "/work-orders/{order_no}/cancel",
+    response_model=OrderAnswer,
+    responses=_SIGNED,
+    summary="The caller withdrew the order (撤单)",
+)
+async def cancel_order(
+    order_no: str, request: Request, db: DbDep, keys: KeysDep, clock: ClockDep
+) -> JSONResponse:
+    async def work(conn: AsyncConnection, data: Any) -> JSONResponse:
+        cancellation = validate(Cancellation, data)
+        answer = await service.cancel(
+            conn, order_no=order_no, cancellation=cancellation, keys=keys, clock=clock
+        )
+        return _answer(200, answer)
+
+    return await signed(request, db, clock, work)
+
+
+@router.post(
+    "/evaluations",
+    responses=_SIGNED,
+    summary="The hotline's call-back result (12345 回访), idempotent per visit",
+)
+async def evaluation(request: Request, db: DbDep, keys: KeysDep, clock: ClockDep) -> JSONResponse:
+    async def work(conn: AsyncConnection, data: Any) -> JSONResponse:
+        ev = validate(Evaluation, data)
+        new = await service.record_evaluation(conn, evaluation=ev, keys=keys, clock=clock)
+        return JSONResponse(
+            {"order_no": ev.order_no, "visited_at": ev.visited_at.isoformat(), "recorded": new},
+            status_code=201 if new else 200,
+        )
+
+    return await signed(request, db, clock, work)
+
+
+@router.get(
+    "/reconciliation",
+    response_model=Reconciliation,
+    responses=_SIGNED,
+    summary="对账: every order received that day (Asia/Shanghai)",
+)
+async def reconciliation(
+    request: Request,
+    db: DbDep,
+    clock: ClockDep,
+    day: Annotated[date, Query(alias="date", description="YYYY-MM-DD, Asia/Shanghai")],
+) -> JSONResponse:
+    async def work(conn: AsyncConnection, _: Any) -> JSONResponse:
+        items = await service.reconciliation(conn, day=day)
+        return JSONResponse(Reconciliation(date=day, orders=items).model_dump(mode="json"))
+
+    return await signed(request, db, clock, work, parse=False)
