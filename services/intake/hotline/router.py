@@ -26,15 +26,15 @@ from shared.api.deps import ClockDep, DbDep, KeysDep
 from shared.api.errors import ApiError, ErrorItem, validation_items
 from shared.clock import Clock
 from shared.db import Database
-from shared.signing import header_names, remember_nonce, verify_partner
+from shared.signing import Partner, header_names, remember_nonce, verify_partner
 
 router = APIRouter(prefix="/api/v1/hotline", tags=["12345 hotline (signed)"])
 
-PARTNER = "hotline"
+PARTNER: Partner = "hotline"
 MAX_BATCH = 500
 M = TypeVar("M", bound=BaseModel)
 
-_SIGNED = {
+_SIGNED: dict[int | str, dict[str, Any]] = {
     401: {
         "description": "signature refused: unknown_key, missing_signature, bad_signature, "
         "stale_timestamp or replayed_nonce; nothing changed"
@@ -56,7 +56,7 @@ def validate(model: type[M], data: Any, prefix: str = "") -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        items = validation_items(list(exc.errors()))
+        items = validation_items([dict(e) for e in exc.errors()])
         if prefix:
             items = [
                 ErrorItem(f"{prefix}.{i.field}" if i.field != "body" else prefix, i.code, i.message)
