@@ -4,14 +4,12 @@ never a 422 that reveals how we validate."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any, TypeVar
 
-import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.intake.hotline import service
@@ -22,11 +20,12 @@ from services.intake.hotline.schemas import (
     Reconciliation,
     WorkOrder,
 )
+from services.intake.partner import signed, validate
 from shared.api.deps import ClockDep, DbDep, KeysDep
-from shared.api.errors import ApiError, ErrorItem, validation_items
+from shared.api.errors import ApiError
 from shared.clock import Clock
 from shared.db import Database
-from shared.signing import Partner, header_names, remember_nonce, verify_partner
+from shared.signing import Partner
 
 router = APIRouter(prefix="/api/v1/hotline", tags=["12345 hotline (signed)"])
 
@@ -41,61 +40,6 @@ _SIGNED: dict[int | str, dict[str, Any]] = {
     },
     422: {"description": "invalid order: `{errors: [{field, code, message}]}`; nothing stored"},
 }
-
-
-def parse_json(raw: bytes) -> Any:
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise ApiError(
-            422, "invalid_json", "JSON 格式错误", "malformed JSON", field="body"
-        ) from None
-
-
-def validate(model: type[M], data: Any, prefix: str = "") -> M:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        items = validation_items([dict(e) for e in exc.errors()])
-        if prefix:
-            items = [
-                ErrorItem(f"{prefix}.{i.field}" if i.field != "body" else prefix, i.code, i.message)
-                for i in items
-            ]
-        raise ApiError.of(422, items) from None
-
-
-async def signed(
-    request: Request,
-    db: Database,
-    clock: Clock,
-    work: Callable[[AsyncConnection, Any], Awaitable[JSONResponse]],
-    *,
-    parse: bool = True,
-) -> JSONResponse:
-    """Verify, then run ``work`` in the same transaction as the nonce. A request that was
-    authenticated but then refused (422, 404) still has its nonce remembered: the contract
-    counts it as accepted, so its replay is a replay."""
-    authenticated: str | None = None
-    try:
-        async with db.transaction("intake") as conn:
-            authenticated = await verify_partner(
-                request, conn, partner=PARTNER, schema="intake", clock=clock
-            )
-            data = parse_json(await request.body()) if parse else None
-            return await work(conn, data)
-    except ApiError as exc:
-        if authenticated is not None and exc.status != 401:
-            async with db.transaction("intake") as conn:
-                await remember_nonce(
-                    conn,
-                    schema="intake",
-                    partner=PARTNER,
-                    key_id=authenticated,
-                    nonce=request.headers[header_names(PARTNER).nonce],
-                    clock=clock,
-                )
-        raise
 
 
 def _answer(status: int, answer: OrderAnswer) -> JSONResponse:
@@ -121,7 +65,7 @@ async def push_order(request: Request, db: DbDep, keys: KeysDep, clock: ClockDep
         status, answer = await service.push(conn, order=order, raw=data, keys=keys, clock=clock)
         return _answer(status, answer)
 
-    return await signed(request, db, clock, work)
+    return await signed(request, db, clock, work, partner=PARTNER)
 
 
 @router.post(
@@ -149,7 +93,7 @@ async def push_batch(request: Request, db: DbDep, keys: KeysDep, clock: ClockDep
             }
         )
 
-    return await signed(request, db, clock, work)
+    return await signed(request, db, clock, work, partner=PARTNER)
 
 
 async def _one_of_batch(
@@ -194,7 +138,7 @@ async def cancel_order(
         )
         return _answer(200, answer)
 
-    return await signed(request, db, clock, work)
+    return await signed(request, db, clock, work, partner=PARTNER)
 
 
 @router.post(
@@ -211,7 +155,7 @@ async def evaluation(request: Request, db: DbDep, keys: KeysDep, clock: ClockDep
             status_code=201 if new else 200,
         )
 
-    return await signed(request, db, clock, work)
+    return await signed(request, db, clock, work, partner=PARTNER)
 
 
 @router.get(
@@ -230,4 +174,4 @@ async def reconciliation(
         items = await service.reconciliation(conn, day=day)
         return JSONResponse(Reconciliation(date=day, orders=items).model_dump(mode="json"))
 
-    return await signed(request, db, clock, work, parse=False)
+    return await signed(request, db, clock, work, partner=PARTNER, parse=False)
