@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.intake.citizen.router import router as citizen_router
+from services.intake.exchange.router import router as exchange_router
 from services.intake.hotline.router import router as hotline_router
 from services.intake.petition.router import router as petition_router
 from shared.api.app import create_service_app
@@ -14,7 +15,14 @@ from shared.settings import Settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    routers = [petition_router, citizen_router, hotline_router, auth_router, admin_router]
+    routers = [
+        petition_router,
+        citizen_router,
+        hotline_router,
+        exchange_router,
+        auth_router,
+        admin_router,
+    ]
     return create_service_app(
         "intake",
         routers,

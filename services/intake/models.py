@@ -182,3 +182,29 @@ hotline_evaluation = Table(
 # Partner nonces accepted within the replay window (integrations §0), in PostgreSQL so that
 # flushing Redis does not reopen replay.
 partner_nonce = nonce_table(metadata)
+
+
+# Earlier petitions on the same matter that a partner named (the province's prior_case_nos),
+# resolved to our case where we know it.
+prior_case_link = Table(
+    "prior_case_link",
+    metadata,
+    Column("case_id", UUID(as_uuid=True), ForeignKey("intake.petition.case_id"), primary_key=True),
+    Column("system", Text, primary_key=True),
+    Column("prior_external_id", Text, primary_key=True),
+    Column("prior_case_id", UUID(as_uuid=True)),
+)
+
+# A repeat push of a known petition with different content: nothing changes, but the copy is
+# kept for audit (integrations §3).
+external_copy = Table(
+    "external_copy",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("system", Text, nullable=False),
+    Column("external_id", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("raw_hash", Text, nullable=False),
+    Column("raw_enc", Text, nullable=False),
+    UniqueConstraint("system", "external_id", "raw_hash"),
+)

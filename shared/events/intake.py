@@ -39,6 +39,7 @@ class PetitionReceivedV1(EventPayload):
     )  # every petitioner and representative, pseudonymous
     collective: bool = False  # 集体访: people_count >= 5
     public_attention: int | None = None
+    prior_case_ids: list[str] = Field(default_factory=list)  # earlier petitions, same matter
 
 
 class OneTimeCodeIssuedV1(EventPayload):

@@ -5,11 +5,10 @@ never a 422 that reveals how we validate."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.intake.hotline import service
@@ -31,7 +30,6 @@ router = APIRouter(prefix="/api/v1/hotline", tags=["12345 hotline (signed)"])
 
 PARTNER: Partner = "hotline"
 MAX_BATCH = 500
-M = TypeVar("M", bound=BaseModel)
 
 _SIGNED: dict[int | str, dict[str, Any]] = {
     401: {

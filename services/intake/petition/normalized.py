@@ -171,6 +171,7 @@ class NormalizedPetition(BaseModel):
     source_deadline: datetime | None = None
     public_attention: int | None = Field(default=None, ge=0)  # likes, where the source has them
     registered_by: str | None = None  # the staff member at the desk (首问负责)
+    prior_external_ids: list[str] = Field(default_factory=list)  # the source's earlier ids
     raw: dict[str, Any] | None = None  # the partner's record as received; stored encrypted
 
     @field_validator("received_at", "source_deadline")

@@ -103,6 +103,25 @@ async def insert_external_ref(db: AsyncConnection, **values: Any) -> None:
     await db.execute(external_ref.insert().values(**values))
 
 
+async def link_prior_cases(
+    db: AsyncConnection, *, case_id: uuid.UUID, system: str, prior: list[str]
+) -> list[str]:
+    """Record the earlier petitions a source named; returns those we know as our cases."""
+    rows = (
+        await db.execute(
+            text(
+                "INSERT INTO intake.prior_case_link (case_id, system, prior_external_id, "
+                "prior_case_id) SELECT :c, :s, p.id, r.case_id "
+                "FROM unnest(CAST(:ids AS text[])) AS p(id) LEFT JOIN intake.external_ref r "
+                "ON r.system = :s AND r.external_id = p.id ON CONFLICT DO NOTHING "
+                "RETURNING prior_case_id"
+            ),
+            {"c": case_id, "s": system, "ids": prior},
+        )
+    ).all()
+    return [str(r[0]) for r in rows if r[0] is not None]
+
+
 async def get_by_tracking_no(db: AsyncConnection, tracking_no: str) -> Row[Any] | None:
     return (await db.execute(select(petition).where(petition.c.tracking_no == tracking_no))).first()
 

@@ -142,6 +142,11 @@ async def take_in(
             for i, p in enumerate(petition.petitioners)
         ],
     )
+    prior_case_ids: list[str] = []
+    if external is not None and petition.prior_external_ids:
+        prior_case_ids = await repo.link_prior_cases(
+            db, case_id=case_id, system=external.system, prior=petition.prior_external_ids
+        )
     if external is not None:
         await repo.insert_external_ref(
             db,
@@ -181,6 +186,7 @@ async def take_in(
             person_keys=person_keys,
             collective=petition.collective,
             public_attention=petition.public_attention,
+            prior_case_ids=prior_case_ids,
         ),
     )
     return PetitionCreated(
