@@ -78,6 +78,16 @@ class Settings(BaseSettings):
     worker_max_jobs: int = 8
     db_pool_size: int = 10
 
+    # Citizen API limits
+    rate_per_ip_per_minute: int = 60
+    rate_per_phone_per_hour: int = 10
+    attachment_max_bytes: int = 10 * 1024 * 1024
+    attachment_types: str = (
+        "image/jpeg,image/png,image/gif,image/webp,application/pdf,audio/mpeg,audio/amr,"
+        "video/mp4,text/plain,application/msword,"
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
+
     # Tracking view brute-force lock (integrations §5).
     tracking_max_failures: int = 10
     tracking_lock_minutes: int = 15

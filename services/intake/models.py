@@ -208,3 +208,20 @@ external_copy = Table(
     Column("raw_enc", Text, nullable=False),
     UniqueConstraint("system", "external_id", "raw_hash"),
 )
+
+
+# Files a petitioner attached; the bytes live in the object store (the data dir in the
+# embedded run), addressed by their sha256.
+attachment = Table(
+    "attachment",
+    metadata,
+    Column("attachment_id", UUID(as_uuid=True), primary_key=True),
+    Column("case_id", UUID(as_uuid=True), ForeignKey("intake.petition.case_id"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("media_type", Text, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", Text, nullable=False),
+    Column("storage_key", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Index("ix_attachment_case_id", "case_id"),
+)

@@ -9,6 +9,7 @@ SUBSCRIPTIONS: dict[str, frozenset[str]] = {
             "intake.petition.received",
             "intake.petition.amended",
             "intake.petition.withdrawn",
+            "intake.petition.supplemented",
         }
     ),
     "notify": frozenset({"casework.case.registered", "intake.otp.issued"}),

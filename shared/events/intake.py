@@ -94,3 +94,16 @@ class HotlineEvaluationReceivedV1(EventPayload):
     solved: bool | None = None
     rating: str | None = None
     comment: str | None = None  # redacted
+
+
+class PetitionSupplementedV1(EventPayload):
+    """The petitioner added material (补充材料): text and/or attachments."""
+
+    type: ClassVar[str] = "intake.petition.supplemented"
+    version: ClassVar[int] = 1
+
+    case_id: str
+    tracking_no: str
+    content: str | None = None  # redacted
+    attachment_ids: list[str] = Field(default_factory=list)
+    supplemented_at: datetime

@@ -9,6 +9,7 @@ from shared.events.intake import (
     OneTimeCodeIssuedV1,
     PetitionAmendedV1,
     PetitionReceivedV1,
+    PetitionSupplementedV1,
     PetitionWithdrawnV1,
 )
 
@@ -17,6 +18,7 @@ _ALL: list[type[EventPayload]] = [
     OneTimeCodeIssuedV1,
     PetitionAmendedV1,
     PetitionWithdrawnV1,
+    PetitionSupplementedV1,
     HotlineEvaluationReceivedV1,
     CaseRegisteredV1,
     CaseWithdrawnV1,

@@ -8,7 +8,12 @@ from services.casework.case import service
 from shared.bus import BusContext
 from shared.bus.consumer import Handler, batch
 from shared.events.envelope import Envelope
-from shared.events.intake import PetitionAmendedV1, PetitionReceivedV1, PetitionWithdrawnV1
+from shared.events.intake import (
+    PetitionAmendedV1,
+    PetitionReceivedV1,
+    PetitionSupplementedV1,
+    PetitionWithdrawnV1,
+)
 
 
 async def on_petitions_received(db: AsyncConnection, envs: list[Envelope], ctx: BusContext) -> None:
@@ -27,7 +32,14 @@ async def on_petition_withdrawn(db: AsyncConnection, env: Envelope, ctx: BusCont
     )
 
 
+async def on_petition_supplemented(db: AsyncConnection, env: Envelope, ctx: BusContext) -> None:
+    await service.record_supplement(
+        db, supplemented=PetitionSupplementedV1.model_validate(env.payload), clock=ctx.clock
+    )
+
+
 HANDLERS: dict[str, Handler] = {
+    PetitionSupplementedV1.type: on_petition_supplemented,
     PetitionReceivedV1.type: batch(on_petitions_received),
     PetitionAmendedV1.type: on_petition_amended,
     PetitionWithdrawnV1.type: on_petition_withdrawn,

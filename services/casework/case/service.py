@@ -10,7 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from shared.bus.outbox import publish_many
 from shared.clock import Clock
 from shared.events.casework import CaseRegisteredV1, CaseWithdrawnV1
-from shared.events.intake import PetitionAmendedV1, PetitionReceivedV1, PetitionWithdrawnV1
+from shared.events.intake import (
+    PetitionAmendedV1,
+    PetitionReceivedV1,
+    PetitionSupplementedV1,
+    PetitionWithdrawnV1,
+)
 
 PRODUCER = "casework"
 SYSTEM = "system"
@@ -187,3 +192,25 @@ async def withdraw(db: AsyncConnection, *, withdrawn: PetitionWithdrawnV1, clock
         ],
     )
     return True
+
+
+async def record_supplement(
+    db: AsyncConnection, *, supplemented: PetitionSupplementedV1, clock: Clock
+) -> None:
+    """The petitioner's supplementary material joins the case file (handlers see it)."""
+    parts = []
+    if supplemented.content:
+        parts.append(supplemented.content)
+    if supplemented.attachment_ids:
+        parts.append("attachments: " + ", ".join(supplemented.attachment_ids))
+    await db.execute(
+        text(
+            "INSERT INTO casework.case_history (case_id, occurred_at, action, actor, reason) "
+            "VALUES (:id, :at, 'supplement', 'petitioner', :r)"
+        ),
+        {
+            "id": uuid.UUID(supplemented.case_id),
+            "at": supplemented.supplemented_at,
+            "r": "\n".join(parts)[:10000],
+        },
+    )

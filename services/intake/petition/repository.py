@@ -12,6 +12,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.intake.models import (
+    attachment,
     external_ref,
     person,
     person_identifier,
@@ -198,4 +199,57 @@ async def guard_fail(
 async def guard_reset(db: AsyncConnection, tracking_no: str) -> None:
     await db.execute(
         text("DELETE FROM intake.tracking_guard WHERE tracking_no = :t"), {"t": tracking_no}
+    )
+
+
+async def add_history(
+    db: AsyncConnection,
+    *,
+    case_id: uuid.UUID,
+    action: str,
+    actor: str,
+    at: datetime,
+    changes_enc: str | None,
+    revision: int | None = None,
+) -> None:
+    await db.execute(
+        text(
+            "INSERT INTO intake.petition_history (case_id, occurred_at, action, actor, revision, "
+            "changes_enc) VALUES (:c, :at, :a, :actor, :r, :ch)"
+        ),
+        {"c": case_id, "at": at, "a": action, "actor": actor, "r": revision, "ch": changes_enc},
+    )
+
+
+async def add_attachment(db: AsyncConnection, **values: Any) -> None:
+    await db.execute(attachment.insert().values(**values))
+
+
+async def petitions_of(
+    db: AsyncConnection,
+    *,
+    person_key: str,
+    before: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[Row[Any]]:
+    """A person's petitions, newest first, keyset-paginated."""
+    return list(
+        (
+            await db.execute(
+                text(
+                    "SELECT p.case_id, p.tracking_no, p.title, p.status, p.received_at "
+                    "FROM intake.petition p JOIN intake.person_identifier i "
+                    "ON i.person_id = p.person_id AND i.kind = 'phone' AND i.value_hash = :k "
+                    "WHERE (CAST(:at AS timestamptz) IS NULL OR (p.received_at, p.case_id) < "
+                    "(CAST(:at AS timestamptz), CAST(:id AS uuid))) "
+                    "ORDER BY p.received_at DESC, p.case_id DESC LIMIT :n"
+                ),
+                {
+                    "k": person_key,
+                    "at": before[0] if before else None,
+                    "id": before[1] if before else None,
+                    "n": limit,
+                },
+            )
+        ).all()
     )

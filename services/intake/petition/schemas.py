@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from shared.crypto import is_valid_mobile, normalize_phone
 from shared.reference import categories, regions
@@ -37,7 +37,17 @@ class PetitionCreate(BaseModel):
         default=None, max_length=100, description="a category code or name of the reference tree"
     )
     region_code: str = Field(min_length=6, max_length=12)
-    phone: str = Field(min_length=5, max_length=20, description="contact mobile for the 五回")
+    anonymous: bool = Field(
+        default=False,
+        description="file without name or phone: the query code is then the only key",
+    )
+    phone: str | None = Field(
+        default=None,
+        min_length=5,
+        max_length=20,
+        validate_default=True,
+        description="contact mobile for the 五回; required unless anonymous",
+    )
     name: str | None = Field(default=None, max_length=50)
 
     @field_validator("region_code")
@@ -59,10 +69,63 @@ class PetitionCreate(BaseModel):
 
     @field_validator("phone")
     @classmethod
-    def _phone(cls, v: str) -> str:
+    def _phone(cls, v: str | None, info: ValidationInfo) -> str | None:
+        anonymous = info.data.get("anonymous", False)
+        if v is None:
+            if not anonymous:
+                raise ValueError(
+                    "required|请填写联系电话，或选择匿名提交|"
+                    "a contact phone is required unless anonymous"
+                )
+            return None
+        if anonymous:
+            raise ValueError(
+                "anonymous_with_contact|匿名提交不应填写电话|an anonymous petition carries no phone"
+            )
         if not is_valid_mobile(v):
             raise ValueError("invalid_phone|手机号码格式不正确|invalid mobile number")
         return normalize_phone(v)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if v and info.data.get("anonymous", False):
+            raise ValueError(
+                "anonymous_with_contact|匿名提交不应填写姓名|an anonymous petition carries no name"
+            )
+        return v
+
+
+class Supplement(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    code: str | None = Field(default=None, max_length=32, description="the query code")
+    content: str = Field(min_length=1, max_length=5000)
+
+
+class Withdrawal(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    code: str | None = Field(default=None, max_length=32, description="the query code")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class AttachmentRead(BaseModel):
+    attachment_id: str
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+
+
+class MyPetition(BaseModel):
+    tracking_no: str
+    title: str
+    status: str
+    received_at: datetime
+
+
+class MyPetitions(BaseModel):
+    items: list[MyPetition]
+    next_cursor: str | None = None
 
 
 class PetitionCreated(BaseModel):

@@ -6,6 +6,7 @@ import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -27,7 +28,11 @@ from shared.api.errors import ApiError, not_found
 from shared.bus import publish
 from shared.clock import SHANGHAI, Clock
 from shared.crypto import redact, seal_pii
-from shared.events.intake import PetitionReceivedV1
+from shared.events.intake import (
+    PetitionReceivedV1,
+    PetitionSupplementedV1,
+    PetitionWithdrawnV1,
+)
 from shared.ids import query_code, tracking_number, uuid7
 from shared.security import Keys
 from shared.settings import Settings
@@ -208,7 +213,10 @@ async def submit(
         petition=NormalizedPetition(
             source=Source(submission.source),
             channel=Channel(submission.channel),
-            petitioners=[Person(name=petition_in.name, phone=petition_in.phone)],
+            petitioners=[]
+            if petition_in.anonymous
+            else [Person(name=petition_in.name, phone=petition_in.phone)],
+            anonymous=petition_in.anonymous,
             title=petition_in.title,
             content=petition_in.content,
             category_code=petition_in.category,
@@ -284,3 +292,100 @@ async def count_failure(
 
 def wrong_code() -> ApiError:
     return not_found("未找到该编号或查询码错误", "unknown tracking number or wrong code")
+
+
+# --- the petitioner's own actions: supplement, attach, withdraw, list -----------------------
+
+CLOSED_FOR_WITHDRAWAL = frozenset({"replied", "evaluated", "closed", "withdrawn"})
+
+
+async def find_own(
+    db: AsyncConnection,
+    *,
+    tracking_no: str,
+    code: str | None,
+    person_key: str | None,
+    keys: Keys,
+) -> Any:
+    """The petition when the caller holds its query code or is its signed-in petitioner;
+    None otherwise (the caller counts a wrong code and answers 404)."""
+    row = await repo.get_by_tracking_no(db, tracking_no)
+    if row is None:
+        return None
+    if person_key is not None and row.person_id is not None:
+        owner = await repo.find_person(db, kind="phone", value_hash=person_key)
+        if owner == row.person_id:
+            return row
+    if code:
+        expected = keys.hash.digest("query_code", f"{tracking_no}:{code}")
+        if hmac.compare_digest(row.query_code_hash, expected):
+            return row
+    return None
+
+
+async def supplement(
+    db: AsyncConnection,
+    *,
+    row: Any,
+    content: str | None,
+    attachment_ids: list[str],
+    keys: Keys,
+    clock: Clock,
+) -> None:
+    now = clock.now()
+    await repo.add_history(
+        db,
+        case_id=row.case_id,
+        action="supplemented",
+        actor="petitioner",
+        at=now,
+        changes_enc=keys.ring.encrypt_text(
+            orjson.dumps({"content": content, "attachments": attachment_ids}).decode()
+        ),
+    )
+    await publish(
+        db,
+        producer=PRODUCER,
+        aggregate_id=str(row.case_id),
+        clock=clock,
+        event=PetitionSupplementedV1(
+            case_id=str(row.case_id),
+            tracking_no=row.tracking_no,
+            content=redact(content) if content else None,
+            attachment_ids=attachment_ids,
+            supplemented_at=now,
+        ),
+    )
+
+
+async def withdraw(db: AsyncConnection, *, row: Any, reason: str, keys: Keys, clock: Clock) -> None:
+    """撤回 before the reply; afterwards the petitioner asks for review instead."""
+    if row.status in CLOSED_FOR_WITHDRAWAL:
+        raise ApiError(
+            409,
+            "not_withdrawable",
+            "该诉求已答复或已办结，不能撤回",
+            "already replied or closed; it can no longer be withdrawn",
+        )
+    now = clock.now()
+    await repo.add_history(
+        db,
+        case_id=row.case_id,
+        action="withdrawn",
+        actor="petitioner",
+        at=now,
+        changes_enc=keys.ring.encrypt_text(orjson.dumps({"reason": reason}).decode()),
+    )
+    await publish(
+        db,
+        producer=PRODUCER,
+        aggregate_id=str(row.case_id),
+        clock=clock,
+        event=PetitionWithdrawnV1(
+            case_id=str(row.case_id),
+            tracking_no=row.tracking_no,
+            reason=redact(reason),
+            withdrawn_at=now,
+            by="citizen",
+        ),
+    )
