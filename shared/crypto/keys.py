@@ -210,6 +210,10 @@ class KeyRing:
             raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
         except (binascii.Error, ValueError) as exc:
             raise DecryptionError("malformed token payload") from exc
+        if _b64url(raw) != body:
+            # the last character's unused bits are free: one ciphertext, several spellings.
+            # Only the canonical one is accepted, so a token cannot be altered unnoticed.
+            raise DecryptionError("non-canonical token payload")
         if len(raw) < NONCE_BYTES + _TAG_BYTES:
             raise DecryptionError("token payload too short")
         header = f"{version}.{key_id}.".encode("ascii")

@@ -141,6 +141,18 @@ def test_tampered_payload_is_rejected(ring: KeyRing, position: int) -> None:
         ring.decrypt(_flip(token, index), b"aad")
 
 
+def test_every_change_of_the_last_character_is_rejected(ring: KeyRing) -> None:
+    # 47 payload bytes leave two unused bits in the last base64 character: a decoder that
+    # ignored them would accept altered spellings of the same token.
+    token = ring.encrypt(b"the quick brown fox", b"aad")
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    for ch in alphabet:
+        if ch == token[-1]:
+            continue
+        with pytest.raises(DecryptionError):
+            ring.decrypt(token[:-1] + ch, b"aad")
+
+
 def test_relabelled_key_id_is_rejected() -> None:
     # Two ids holding the same key: only binding the header into the AAD catches this.
     ring = KeyRing([("k1", KEY_A), ("k2", KEY_A)])
