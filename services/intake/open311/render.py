@@ -62,8 +62,10 @@ def split_format(spec: str) -> tuple[str, Format]:
     """``"abc.json"`` → ``("abc", "json")``; an unknown or missing format is a 404."""
     name, dot, fmt = spec.rpartition(".")
     if not dot or not name or fmt not in FORMATS:
-        raise not_found("不支持的格式或资源不存在", "unknown resource or format (use .json or .xml)")
-    return name, fmt  # type: ignore[return-value]
+        raise not_found(
+            "不支持的格式或资源不存在", "unknown resource or format (use .json or .xml)"
+        )
+    return name, fmt
 
 
 def format_of_path(path: str) -> Format:

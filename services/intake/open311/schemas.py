@@ -83,7 +83,10 @@ def parse_form(form: Mapping[str, str]) -> RequestForm:
     address = _text(form, "address_string", ADDRESS_MAX)
     if lat is None and lng is None and address is None:
         problems.append(
-            ("须提供位置：lat/long 或 address_string", "a location is required: lat & long or address_string")
+            (
+                "须提供位置：lat/long 或 address_string",
+                "a location is required: lat & long or address_string",
+            )
         )
     if problems:
         err = bad_request(*problems[0])
@@ -144,7 +147,10 @@ def parse_query(params: Mapping[str, str], now: datetime) -> RequestQuery:
     for status in statuses:
         if status not in STATUSES:
             raise bad_request("status 只能是 open 或 closed", "status must be open or closed")
-    start, end = _when("start_date", params.get("start_date")), _when("end_date", params.get("end_date"))
+    start, end = (
+        _when("start_date", params.get("start_date")),
+        _when("end_date", params.get("end_date")),
+    )
     if start is None and end is None:
         end = now
     if start is None:
@@ -155,7 +161,9 @@ def parse_query(params: Mapping[str, str], now: datetime) -> RequestQuery:
     if end < start:
         raise bad_request("end_date 早于 start_date", "end_date is before start_date")
     if end - start > WINDOW:
-        raise bad_request("查询时间跨度不得超过 90 天", "the date range may not span more than 90 days")
+        raise bad_request(
+            "查询时间跨度不得超过 90 天", "the date range may not span more than 90 days"
+        )
     return RequestQuery(
         ids=ids,
         service_codes=_list(params.get("service_code")),

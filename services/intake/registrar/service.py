@@ -47,7 +47,7 @@ from services.intake.registrar.schemas import (
 from shared.api.errors import ApiError, not_found
 from shared.bus import publish
 from shared.clock import Clock
-from shared.crypto import mask_id_number, mask_phone, redact
+from shared.crypto import is_valid_mobile, mask_id_number, mask_phone, redact
 from shared.events.intake import PetitionAmendedV1
 from shared.identity.principal import Principal
 from shared.identity.scope import in_region_scope, region_scope_condition
@@ -167,7 +167,9 @@ async def register(
     now = clock.now()
     received_at = body.received_at or now
     if received_at > now + FUTURE_SKEW:
-        raise _error("in_future", "收到时间不能晚于当前时间", "received_at is in the future", "received_at")
+        raise _error(
+            "in_future", "收到时间不能晚于当前时间", "received_at is in the future", "received_at"
+        )
     normalized = NormalizedPetition(
         source=source,
         channel=Channel.LETTER if source is Source.LETTER else Channel.VISIT,
@@ -263,58 +265,65 @@ async def correct(
     """Correct a desk registration: the petition row changes, the before and after go to
     ``petition_history`` (encrypted, action ``corrected``, actor the staff id) and
     ``intake.petition.amended`` is published with ``source="registrar"``."""
-    row = await find_desk_petition(db, tracking_no=tracking_no, principal=principal, for_update=True)
+    row = await find_desk_petition(
+        db, tracking_no=tracking_no, principal=principal, for_update=True
+    )
     if row is None:
         raise not_found("未找到该信访件", "no such petition")
     ring = keys.ring
     change = _Change({}, {}, {})
 
-    def simple(field: str, column: str, new: Any) -> None:
+    def simple(column: str, new: Any) -> None:
         if new is not None and new != getattr(row, column):
             change.history[column] = [_plain(getattr(row, column)), _plain(new)]
             change.columns[column] = new
             change.public[column] = str(new)
 
-    # title and content: stored redacted, the typed text kept encrypted when redaction hid
-    # something (as at intake)
-    if body.title is not None or body.content is not None:
-        title = body.title if body.title is not None else None
-        content = body.content if body.content is not None else None
-        old_original = ring.decrypt_text(row.original_enc)
-        raw_title = title if title is not None else row.title
-        raw_content = content if content is not None else row.content
-        if old_original is not None:  # the stored text is redacted: start from the original
-            o_title, _, o_content = old_original.partition("\n\n")
-            raw_title = title if title is not None else o_title
-            raw_content = content if content is not None else o_content
-        new_title, new_content = redact(raw_title), redact(raw_content)
-        simple("title", "title", new_title)
-        simple("content", "content", new_content)
-        redacted = new_title != raw_title or new_content != raw_content
-        new_original = f"{raw_title}\n\n{raw_content}" if redacted else None
-        if ("title" in change.columns or "content" in change.columns) and (
-            new_original != old_original
+    # title and content are stored redacted, the typed text kept encrypted when redaction
+    # hid something (as at intake); the history keeps the typed text before and after
+    old_original = ring.decrypt_text(row.original_enc)
+    old_title, old_content = row.title, row.content
+    if old_original is not None:
+        old_title, _, old_content = old_original.partition("\n\n")
+    new_title = body.title if body.title is not None else old_title
+    new_content = body.content if body.content is not None else old_content
+    if (new_title, new_content) != (old_title, old_content):
+        stored_title, stored_content = redact(new_title), redact(new_content)
+        for field, old, new, stored in (
+            ("title", old_title, new_title, stored_title),
+            ("content", old_content, new_content, stored_content),
         ):
-            change.history["original_text"] = [old_original, new_original]
-            change.columns["original_enc"] = ring.encrypt_text(new_original)
-    simple("category", "category_code", body.category)
+            if old != new:
+                change.history[field] = [old, new]
+                change.public[field] = stored
+        change.columns.update(
+            title=stored_title,
+            content=stored_content,
+            original_enc=ring.encrypt_text(f"{new_title}\n\n{new_content}")
+            if (stored_title, stored_content) != (new_title, new_content)
+            else None,
+        )
+    simple("category_code", body.category)
     if body.region_code is not None and body.region_code != row.region_code:
         _check_jurisdiction(principal, body.region_code)
-        simple("region_code", "region_code", body.region_code)
+        simple("region_code", body.region_code)
     if body.address is not None:
         old_address = ring.decrypt_text(row.address_enc)
         if body.address != old_address:
             change.history["address"] = [old_address, body.address]
             change.columns["address_enc"] = ring.encrypt_text(body.address)
             change.public["address"] = None  # personal: changed, value withheld
-    simple("people_count", "people_count", body.people_count)
+    simple("people_count", body.people_count)
 
     old_rows = await _petitioner_rows(db, row.case_id)
     new_people: list[Person] | None = None
     if body.petitioners is not None:
         new_people = _people(body.petitioners)
         before = [
-            {**orjson.loads(ring.decrypt_text(r.pii_enc) or "{}"), "representative": r.representative}
+            {
+                **orjson.loads(ring.decrypt_text(r.pii_enc) or "{}"),
+                "representative": r.representative,
+            }
             for r in old_rows
         ]
         after = [p.model_dump() for p in new_people]
@@ -343,7 +352,9 @@ async def correct(
     now = clock.now()
     if new_people is not None:
         change.columns.update(
-            await _replace_petitioners(db, case_id=row.case_id, people=new_people, row=row, keys=keys)
+            await _replace_petitioners(
+                db, case_id=row.case_id, people=new_people, row=row, keys=keys
+            )
         )
     revision = row.revision + 1
     await db.execute(
@@ -418,18 +429,13 @@ async def _replace_petitioners(
     contact = people[0] if people and not row.anonymous else None
     phone = None
     if not row.anonymous:
-        phone = NormalizedPetition.contact_phone(_Petitioners(people))  # type: ignore[arg-type]
+        phone = next((p.phone for p in people if p.phone and is_valid_mobile(p.phone)), None)
     return {
         "person_id": next((p for p in person_ids if p is not None), None),
         "pii_enc": keys.ring.encrypt_text(
             orjson.dumps({"name": contact.name if contact else None, "phone": phone}).decode()
         ),
     }
-
-
-@dataclass
-class _Petitioners:
-    petitioners: list[Person]
 
 
 # ---------------------------------------------------------------------------------------
