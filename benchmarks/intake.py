@@ -1,0 +1,245 @@
+"""Benchmark of intake's 12345 endpoints (intake issue): single-order pushes at 8 and 32
+concurrent clients and a batch push of 500, through the real API process (uvicorn, signed
+requests, PostgreSQL, outbox), beside the raw asyncpg INSERT and executemany rates of the
+same petition rows measured in the same run.
+
+Run: `.venv/bin/python benchmarks/intake.py [--quick]` → benchmarks/results/intake.{json,md}
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import asyncpg  # noqa: E402
+import httpx  # noqa: E402
+
+from benchmarks.common import percentile, write  # noqa: E402
+from minsheng.embedded import EmbeddedPostgres, EmbeddedRedis, free_port, port_open  # noqa: E402
+from shared.clock import system_clock  # noqa: E402
+from shared.settings import DEV_HOTLINE_KEYS, Settings  # noqa: E402
+from shared.signing import signed_headers  # noqa: E402
+
+KEY_ID, SECRET = DEV_HOTLINE_KEYS.split(":", 1)
+
+
+def order(n: int, tag: str) -> dict[str, Any]:
+    return {
+        "order_no": f"{tag}-{n:08d}",
+        "revision": 1,
+        "received_at": "2026-11-22T09:15:00+08:00",
+        "channel": "phone",
+        "caller": {"name": "张三", "phone": f"138{n % 10**8:08d}"},
+        "anonymous": False,
+        "title": "小区门口餐饮店油烟扰民",
+        "content": "小区门口餐饮店每天傍晚油烟很大，影响居民生活，请求处理。" * 3,
+        "category": "环境保护",
+        "region_code": "440306",
+        "address": "宝安区西乡街道某小区",
+        "urgency": "normal",
+    }
+
+
+def signed(payload: Any) -> tuple[bytes, dict[str, str]]:
+    body = json.dumps(payload, ensure_ascii=False).encode()
+    headers = signed_headers("Hotline", KEY_ID, SECRET.encode(), body, system_clock)
+    return body, {**headers, "Content-Type": "application/json"}
+
+
+async def single_pushes(base: str, n: int, clients: int, tag: str) -> dict[str, Any]:
+    latencies: list[float] = []
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(n):
+        queue.put_nowait(i)
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        while True:
+            try:
+                i = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            body, headers = signed(order(i, tag))
+            t = time.perf_counter()
+            r = await client.post("/api/v1/hotline/work-orders", content=body, headers=headers)
+            latencies.append(time.perf_counter() - t)
+            assert r.status_code == 201, r.text
+
+    limits = httpx.Limits(max_connections=clients)
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(clients)))
+        seconds = time.perf_counter() - t0
+    return {
+        "clients": clients,
+        "orders": n,
+        "per_s": round(n / seconds, 1),
+        "p50_ms": round(percentile(latencies, 50) * 1000, 1),
+        "p99_ms": round(percentile(latencies, 99) * 1000, 1),
+    }
+
+
+async def batch_push(base: str, size: int, tag: str, repeats: int) -> dict[str, Any]:
+    times = []
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        for k in range(repeats):
+            body, headers = signed({"orders": [order(i, f"{tag}{k}") for i in range(size)]})
+            t = time.perf_counter()
+            r = await client.post(
+                "/api/v1/hotline/work-orders/batch", content=body, headers=headers
+            )
+            times.append(time.perf_counter() - t)
+            assert r.status_code == 200 and all(
+                x["http_status"] == 201 for x in r.json()["results"]
+            ), r.text[:500]
+    median = sorted(times)[len(times) // 2]
+    return {
+        "batch_size": size,
+        "repeats": repeats,
+        "median_s": round(median, 3),
+        "max_s": round(max(times), 3),
+        "orders_per_s": round(size / median, 1),
+    }
+
+
+async def raw_rates(url: str, seconds: float) -> dict[str, float]:
+    """The same petition row with plain asyncpg: INSERT on 1 and 32 connections; executemany."""
+    conn = await asyncpg.connect(url)
+    await conn.execute("DROP TABLE IF EXISTS public.bench_petition")
+    await conn.execute("CREATE TABLE public.bench_petition (LIKE intake.petition INCLUDING ALL)")
+    sql = (
+        "INSERT INTO public.bench_petition (case_id, tracking_no, query_code_hash, source, "
+        "channel, title, content, region_code, received_at, pii_enc, status) VALUES "
+        "($1, $2, $3, 'hotline', 'phone', $4, $5, '440306', now(), $6, 'received')"
+    )
+    blob = "v1.dev1." + "x" * 160
+
+    def row() -> tuple[Any, ...]:
+        return (
+            uuid.uuid4(),
+            uuid.uuid4().hex,
+            "h" * 64,
+            "小区门口餐饮店油烟扰民",
+            "内容" * 60,
+            blob,
+        )
+
+    async def loop(c: asyncpg.Connection, stop: float) -> int:
+        n = 0
+        while time.perf_counter() < stop:
+            await c.execute(sql, *row())
+            n += 1
+        return n
+
+    stop = time.perf_counter() + seconds
+    one = await loop(conn, stop) / seconds
+    conns = [await asyncpg.connect(url) for _ in range(32)]
+    stop = time.perf_counter() + seconds
+    many = sum(await asyncio.gather(*(loop(c, stop) for c in conns))) / seconds
+    for c in conns:
+        await c.close()
+    rows = [row() for _ in range(500)]
+    times = []
+    for _ in range(5):
+        t = time.perf_counter()
+        await conn.executemany(sql, rows)
+        times.append(time.perf_counter() - t)
+    await conn.execute("DROP TABLE public.bench_petition")
+    await conn.close()
+    median = sorted(times)[2]
+    return {
+        "insert_1_conn_per_s": round(one, 1),
+        "insert_32_conn_per_s": round(many, 1),
+        "executemany_500_s": round(median, 4),
+        "executemany_rows_per_s": round(500 / median, 1),
+    }
+
+
+async def main(quick: bool) -> None:
+    root = Path(tempfile.mkdtemp(prefix="minsheng-bench-intake-"))
+    pg, redis = EmbeddedPostgres(root / "pg"), EmbeddedRedis(root / "redis")
+    api: subprocess.Popen[bytes] | None = None
+    try:
+        pg.start()
+        redis.start()
+        from shared.db.migrate import upgrade_all
+
+        upgrade_all(Settings(database_url=pg.url(), redis_url=redis.url()))
+        port = free_port()
+        env = dict(
+            os.environ,
+            MINSHENG_DATABASE_URL=pg.url(),
+            MINSHENG_REDIS_URL=redis.url(),
+            MINSHENG_LOG_LEVEL="WARNING",
+            MINSHENG_ENV="test",
+            MINSHENG_DATA_DIR=str(root / "data"),
+        )
+        api = subprocess.Popen(
+            [sys.executable, "-m", "minsheng.cli", "serve", "intake", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=(root / "api.log").open("ab"),
+        )
+        while not port_open(port):
+            await asyncio.sleep(0.1)
+        base = f"http://127.0.0.1:{port}"
+        n = 400 if quick else 2000
+        result: dict[str, Any] = {"quick": quick}
+        result["baseline"] = await raw_rates(pg.url(), 2.0 if quick else 4.0)
+        print("baseline", result["baseline"], flush=True)
+        await single_pushes(base, 100, 8, "warm")
+        result["single_8"] = await single_pushes(base, n, 8, "s8")
+        print(result["single_8"], flush=True)
+        result["single_32"] = await single_pushes(base, n, 32, "s32")
+        print(result["single_32"], flush=True)
+        result["batch_500"] = await batch_push(base, 500, "b", 3 if quick else 5)
+        print(result["batch_500"], flush=True)
+    finally:
+        if api is not None:
+            api.terminate()
+            api.wait(20)
+        redis.stop()
+        pg.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    b, s8, s32, bt = (
+        result["baseline"],
+        result["single_8"],
+        result["single_32"],
+        result["batch_500"],
+    )
+    md = (
+        "Single-order pushes and a batch of 500 through the intake API process (one uvicorn "
+        "process; signed requests; each order validated, linked to its person, stored with its "
+        "outbox event in one transaction), beside raw asyncpg writes of the same petition row "
+        "in the same run. No workers ran: this measures intake's write path alone.\n\n"
+        "| measure | figure | baseline | ratio | goal |\n|---|---|---|---|---|\n"
+        f"| single push, 32 clients | {s32['per_s']}/s (p99 {s32['p99_ms']} ms) | raw INSERT, 32 "
+        f"connections: {b['insert_32_conn_per_s']}/s | "
+        f"{s32['per_s'] / b['insert_32_conn_per_s']:.3f} | ≥ 0.30 |\n"
+        f"| single push, 8 clients | {s8['per_s']}/s, p50 {s8['p50_ms']} ms, p99 {s8['p99_ms']} ms "
+        f"| raw INSERT, 1 connection: {b['insert_1_conn_per_s']}/s | "
+        f"{s8['per_s'] / b['insert_1_conn_per_s']:.3f} | p99 ≤ 50 ms |\n"
+        f"| batch of 500 | median {bt['median_s']} s (max {bt['max_s']} s), "
+        f"{bt['orders_per_s']} orders/s | executemany of 500: {b['executemany_500_s']} s, "
+        f"{b['executemany_rows_per_s']} rows/s | "
+        f"{bt['orders_per_s'] / b['executemany_rows_per_s']:.3f} | well inside 10 s; ≥ 0.50 |\n"
+    )
+    path = write("intake" if not quick else "intake-quick", result, md)
+    print(path.read_text())
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    asyncio.run(main(parser.parse_args().quick))
