@@ -23,14 +23,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import asyncpg  # noqa: E402
-import httpx  # noqa: E402
+import asyncpg
+import httpx
 
-from benchmarks.common import percentile, write  # noqa: E402
-from minsheng.embedded import EmbeddedPostgres, EmbeddedRedis, free_port, port_open  # noqa: E402
-from shared.clock import system_clock  # noqa: E402
-from shared.settings import DEV_HOTLINE_KEYS, Settings  # noqa: E402
-from shared.signing import signed_headers  # noqa: E402
+from benchmarks.common import percentile, write
+from minsheng.embedded import EmbeddedPostgres, EmbeddedRedis, free_port, port_open
+from shared.clock import system_clock
+from shared.settings import DEV_HOTLINE_KEYS, Settings
+from shared.signing import signed_headers
 
 KEY_ID, SECRET = DEV_HOTLINE_KEYS.split(":", 1)
 
