@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from services.intake.citizen.router import router as citizen_router
 from services.intake.exchange.router import router as exchange_router
 from services.intake.hotline.router import router as hotline_router
+from services.intake.open311.router import router as open311_router
 from services.intake.petition.router import citizen_router as my_petitions_router
 from services.intake.petition.router import router as petition_router
 from shared.api.app import create_service_app
@@ -22,6 +23,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         citizen_router,
         hotline_router,
         exchange_router,
+        open311_router,
         auth_router,
         admin_router,
     ]

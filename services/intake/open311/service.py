@@ -3,8 +3,9 @@
 
 Privacy, as implemented:
 
-* accusations (检举控告, ``accusation = true``) never appear in any read; their categories (the
-  ``accusation`` handling path, 纪检监察) are not offered as services and are refused on POST;
+* accusations (检举控告, ``accusation = true``) never appear in any read, nor does any petition
+  classified under the ``accusation`` handling path (纪检监察); those categories are not offered
+  as services and are refused on POST;
 * a request is shown in *full* only to a caller whose valid ``api_key`` filed it
   (``registered_by = "open311:" + keyed hash of the key``);
 * everyone else — no key, an invalid key, another key — gets the *public form*: the fields of
@@ -27,12 +28,12 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import false, select, true
+from sqlalchemy import false, or_, select, true
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.intake.models import petition, public_milestone
-from services.intake.open311.render import bad_request, w3c
+from services.intake.open311.render import bad_request, not_found, w3c
 from services.intake.open311.schemas import MAX_RESULTS, RequestForm, RequestQuery
 from services.intake.petition.normalized import (
     Channel,
@@ -236,7 +237,8 @@ def to_normalized(
 ) -> NormalizedPetition:
     node = categories.by_service_code(form.service_code)
     if not offered(node):
-        raise bad_request(
+        # GeoReport v2: "404 - service_code … not found"
+        raise not_found(
             f"未知的服务代码 service_code：{form.service_code}",
             f"unknown service_code: {form.service_code}",
         )
@@ -332,11 +334,20 @@ _COLUMNS = (
 )
 
 
+# Categories of the accusation path: confidential even on a petition not flagged as one.
+_CONFIDENTIAL = sorted(
+    c.code for c in categories.all_categories() if c.handling_path == "accusation"
+)
+
+
 def _base() -> Any:
     return (
         select(*_COLUMNS)
         .select_from(petition.outerjoin(_latest, true()))
-        .where(petition.c.accusation.is_(False))
+        .where(
+            petition.c.accusation.is_(False),
+            or_(petition.c.category_code.is_(None), petition.c.category_code.not_in(_CONFIDENTIAL)),
+        )
     )
 
 
