@@ -10,6 +10,7 @@ from services.intake.hotline.router import router as hotline_router
 from services.intake.open311.router import router as open311_router
 from services.intake.petition.router import citizen_router as my_petitions_router
 from services.intake.petition.router import router as petition_router
+from services.intake.registrar.router import router as registrar_router
 from shared.api.app import create_service_app
 from shared.identity.router import admin_router
 from shared.identity.router import router as auth_router
@@ -24,6 +25,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         hotline_router,
         exchange_router,
         open311_router,
+        registrar_router,
         auth_router,
         admin_router,
     ]

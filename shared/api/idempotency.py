@@ -17,8 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.api.errors import ApiError
 from shared.clock import Clock, system_clock
+from shared.crypto import KeyRing
 
 TTL = timedelta(hours=24)
+_AAD = b"minsheng.idempotency.v1"
 
 
 def validate_key(key: str | None) -> str | None:
@@ -42,11 +44,14 @@ class Stored:
 
 
 class IdempotencyGuard:
-    def __init__(self, schema: str, key_hash: str, request_hash: str, clock: Clock) -> None:
+    def __init__(
+        self, schema: str, key_hash: str, request_hash: str, clock: Clock, ring: KeyRing
+    ) -> None:
         self.schema = schema
         self.key_hash = key_hash
         self.request_hash = request_hash
         self.clock = clock
+        self.ring = ring
 
     async def save(self, db: AsyncConnection, status_code: int, body: bytes) -> None:
         now = self.clock.now()
@@ -62,7 +67,8 @@ class IdempotencyGuard:
                 "k": self.key_hash,
                 "r": self.request_hash,
                 "s": status_code,
-                "b": body,
+                # answers can hold a query code: stored encrypted like any personal data
+                "b": self.ring.encrypt(body, _AAD).encode("ascii"),
                 "now": now,
                 "exp": now + TTL,
             },
@@ -78,6 +84,7 @@ async def begin(
     path: str,
     key: str,
     body: bytes,
+    ring: KeyRing,
     clock: Clock = system_clock,
 ) -> tuple[IdempotencyGuard, Stored | None]:
     """Take the key for this transaction. Returns the stored answer of an earlier identical
@@ -104,7 +111,7 @@ async def begin(
             {"k": key_hash, "now": clock.now()},
         )
     ).first()
-    guard = IdempotencyGuard(schema, key_hash, request_hash, clock)
+    guard = IdempotencyGuard(schema, key_hash, request_hash, clock, ring)
     if row is None:
         return guard, None
     if row.request_hash != request_hash:
@@ -115,4 +122,4 @@ async def begin(
             "Idempotency-Key was already used with a different body",
             field="Idempotency-Key",
         )
-    return guard, Stored(row.status_code, bytes(row.response_body))
+    return guard, Stored(row.status_code, ring.decrypt(bytes(row.response_body), _AAD))

@@ -227,6 +227,13 @@ async def test_idempotency_key(settings: Settings, db: Database, clean: None) ->
         ids = {r.json()["case_id"] for r in results if r.status_code == 201}
         assert len(ids) == 1
     assert await scalar(db, "intake", "SELECT count(*) FROM intake.petition") == 2
+    # the stored answers hold query codes: encrypted at rest
+    stored = await scalar(
+        db,
+        "intake",
+        "SELECT string_agg(convert_from(response_body, 'UTF8'), '|') FROM intake.idempotency_key",
+    )
+    assert first.json()["query_code"] not in stored and stored.startswith("v1.")
     bad = {"Idempotency-Key": "x" * 129}
     async with intake_client(settings) as client:
         r = await client.post("/api/v1/petitions", json=PETITION, headers=bad)

@@ -97,7 +97,7 @@ async def create_petition(
             field="phone",
         )
     async with db.transaction("intake") as conn:
-        guard = await _guard(conn, request, body, idempotency_key, clock)
+        guard = await _guard(conn, request, body, idempotency_key, clock, keys)
         if isinstance(guard, Response):
             return guard
         created = await service.submit(
@@ -190,7 +190,7 @@ async def add_supplement(
 ) -> Response:
     raw = await request.body()
     async with db.transaction("intake") as conn:
-        guard = await _guard(conn, request, raw, idempotency_key, clock)
+        guard = await _guard(conn, request, raw, idempotency_key, clock, keys)
         if isinstance(guard, Response):
             return guard
         row = await _own(
@@ -230,7 +230,7 @@ async def withdraw_petition(
 ) -> Response:
     raw = await request.body()
     async with db.transaction("intake") as conn:
-        guard = await _guard(conn, request, raw, idempotency_key, clock)
+        guard = await _guard(conn, request, raw, idempotency_key, clock, keys)
         if isinstance(guard, Response):
             return guard
         row = await _own(
@@ -282,7 +282,7 @@ async def add_attachment(
     name = (file.filename or "attachment")[:255]
     async with db.transaction("intake") as conn:
         fingerprint = hashlib.sha256(data).hexdigest().encode() + name.encode()
-        guard = await _guard(conn, request, fingerprint, idempotency_key, clock)
+        guard = await _guard(conn, request, fingerprint, idempotency_key, clock, keys)
         if isinstance(guard, Response):
             return guard
         row = await _own(
@@ -329,7 +329,12 @@ def object_store(settings: Settings) -> LocalObjectStore:
 
 
 async def _guard(
-    conn: AsyncConnection, request: Request, body: bytes, key: str | None, clock: Clock
+    conn: AsyncConnection,
+    request: Request,
+    body: bytes,
+    key: str | None,
+    clock: Clock,
+    keys: Keys,
 ) -> Any:
     """The Idempotency-Key guard, or the stored response of an earlier identical request."""
     if not key:
@@ -342,6 +347,7 @@ async def _guard(
         path=request.url.path,
         key=key,
         body=body,
+        ring=keys.ring,
         clock=clock,
     )
     if stored is not None:

@@ -28,6 +28,7 @@ from shared.api.errors import not_found
 from shared.identity.deps import require_roles
 from shared.identity.principal import Principal
 from shared.identity.roles import REGISTRAR
+from shared.security import keys_for
 
 # one callable, so the router's check and the endpoints' principal are one dependency
 _require_registrar = require_roles(REGISTRAR)
@@ -75,6 +76,7 @@ async def _idempotent(
                 path=request.url.path,
                 key=idempotency_key,
                 body=body,
+                ring=keys_for(request.app.state.settings).ring,
                 clock=clock,
             )
             if stored is not None:
