@@ -82,6 +82,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return asyncio.run(load_demo(get_settings(), count=args.count, force=args.force))
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from services.intake.importer.cli import main as import_main
+
+    return import_main(args)
+
+
 def cmd_deliveries(args: argparse.Namespace) -> int:
     from minsheng import deliveries
 
@@ -131,6 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--count", type=int, default=200)
     d.add_argument("--force", action="store_true", help="load petitions even if some exist")
     d.set_defaults(func=cmd_demo)
+
+    imp = sub.add_parser("import", help="back-fill petition history from a CSV or xlsx file")
+    from services.intake.importer.cli import add_arguments as import_arguments
+
+    import_arguments(imp)
+    imp.set_defaults(func=cmd_import)
 
     dl = sub.add_parser("deliveries", help="the dead-letter store of events and deliveries")
     dl.add_argument("action", choices=["failed", "replay"])
