@@ -149,9 +149,9 @@ async def raw_rates(url: str, seconds: float) -> dict[str, float]:
     many = sum(await asyncio.gather(*(loop(c, stop) for c in conns))) / seconds
     for c in conns:
         await c.close()
-    rows = [row() for _ in range(500)]
     times = []
     for _ in range(5):
+        rows = [row() for _ in range(500)]
         t = time.perf_counter()
         await conn.executemany(sql, rows)
         times.append(time.perf_counter() - t)
