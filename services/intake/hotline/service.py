@@ -10,7 +10,6 @@ one finds it.
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime
 from typing import Any
 
@@ -25,6 +24,7 @@ from services.intake.hotline.schemas import (
     ReconciliationItem,
     WorkOrder,
 )
+from services.intake.petition import repository as repo
 from services.intake.petition import service as petition_service
 from services.intake.petition.normalized import (
     Attachment,
@@ -220,14 +220,14 @@ async def _amend(
         ),
         {"r": order.revision, "now": now, "s": SYSTEM, "o": order.order_no},
     )
-    await _history(
+    await repo.add_history(
         db,
         case_id=found.case_id,
         action="amended",
         actor=SYSTEM,
         revision=order.revision,
-        keys=keys,
-        now=now,
+        ring=keys.ring,
+        at=now,
         changes={k: [_plain(before[k]), _plain(after[k])] for k in changed},
     )
     await publish(
@@ -250,33 +250,6 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-async def _history(
-    db: AsyncConnection,
-    *,
-    case_id: uuid.UUID,
-    action: str,
-    actor: str,
-    revision: int | None,
-    keys: Keys,
-    now: datetime,
-    changes: dict[str, Any],
-) -> None:
-    await db.execute(
-        text(
-            "INSERT INTO intake.petition_history (case_id, occurred_at, action, actor, revision, "
-            "changes_enc) VALUES (:c, :now, :a, :actor, :r, :ch)"
-        ),
-        {
-            "c": case_id,
-            "now": now,
-            "a": action,
-            "actor": actor,
-            "r": revision,
-            "ch": keys.ring.encrypt_text(orjson.dumps(changes).decode()),
-        },
-    )
-
-
 async def cancel(
     db: AsyncConnection, *, order_no: str, cancellation: Cancellation, keys: Keys, clock: Clock
 ) -> OrderAnswer:
@@ -287,14 +260,14 @@ async def cancel(
     if found is None:
         raise not_found("未找到该工单", "unknown order")
     now = clock.now()
-    await _history(
+    await repo.add_history(
         db,
         case_id=found.case_id,
         action="cancelled",
         actor=SYSTEM,
         revision=None,
-        keys=keys,
-        now=now,
+        ring=keys.ring,
+        at=now,
         changes={
             "reason": cancellation.reason,
             "cancelled_at": cancellation.cancelled_at.isoformat(),

@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Row
@@ -20,6 +21,7 @@ from services.intake.models import (
     petitioner,
     public_milestone,
 )
+from shared.crypto import KeyRing
 
 
 async def find_person(db: AsyncConnection, *, kind: str, value_hash: str) -> uuid.UUID | None:
@@ -209,15 +211,25 @@ async def add_history(
     action: str,
     actor: str,
     at: datetime,
-    changes_enc: str | None,
+    changes: dict[str, Any],
+    ring: KeyRing,
     revision: int | None = None,
 ) -> None:
+    """One entry of a petition's history; what changed is personal data, so it is stored
+    encrypted (every writer goes through here)."""
     await db.execute(
         text(
             "INSERT INTO intake.petition_history (case_id, occurred_at, action, actor, revision, "
             "changes_enc) VALUES (:c, :at, :a, :actor, :r, :ch)"
         ),
-        {"c": case_id, "at": at, "a": action, "actor": actor, "r": revision, "ch": changes_enc},
+        {
+            "c": case_id,
+            "at": at,
+            "a": action,
+            "actor": actor,
+            "r": revision,
+            "ch": ring.encrypt_text(orjson.dumps(changes, default=str).decode()),
+        },
     )
 
 

@@ -339,9 +339,8 @@ async def supplement(
         action="supplemented",
         actor="petitioner",
         at=now,
-        changes_enc=keys.ring.encrypt_text(
-            orjson.dumps({"content": content, "attachments": attachment_ids}).decode()
-        ),
+        changes={"content": content, "attachments": attachment_ids},
+        ring=keys.ring,
     )
     await publish(
         db,
@@ -374,7 +373,8 @@ async def withdraw(db: AsyncConnection, *, row: Any, reason: str, keys: Keys, cl
         action="withdrawn",
         actor="petitioner",
         at=now,
-        changes_enc=keys.ring.encrypt_text(orjson.dumps({"reason": reason}).decode()),
+        changes={"reason": reason},
+        ring=keys.ring,
     )
     await publish(
         db,

@@ -21,7 +21,7 @@ from sqlalchemy import and_, exists, select, tuple_, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.intake.models import petition, petition_history, petitioner
+from services.intake.models import petition, petitioner
 from services.intake.petition import repository as repo
 from services.intake.petition import service as petition_service
 from services.intake.petition.normalized import (
@@ -365,15 +365,15 @@ async def correct(
     history = dict(change.history)
     if body.reason:
         history["reason"] = body.reason
-    await db.execute(
-        petition_history.insert().values(
-            case_id=row.case_id,
-            occurred_at=now,
-            action="corrected",
-            actor=principal.subject,
-            revision=revision,
-            changes_enc=ring.encrypt_text(orjson.dumps(history).decode()),
-        )
+    await repo.add_history(
+        db,
+        case_id=row.case_id,
+        action="corrected",
+        actor=principal.subject,
+        at=now,
+        changes=history,
+        ring=ring,
+        revision=revision,
     )
     await publish(
         db,
