@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -171,6 +172,43 @@ async def _own(
     raise service.wrong_code()
 
 
+async def _on_own_petition(
+    request: Request,
+    db: Database,
+    *,
+    tracking_no: str,
+    code: str | None,
+    principal: Principal | None,
+    keys: Keys,
+    clock: Clock,
+    settings: Settings,
+    idempotency_key: str | None,
+    status: int,
+    act: Callable[[AsyncConnection, Any], Awaitable[dict[str, str]]],
+) -> Response:
+    """A petitioner's action on their own petition: the Idempotency-Key, the owner check (query
+    code or sign-in), the action and its stored answer, in one transaction."""
+    raw = await request.body()
+    async with db.transaction("intake") as conn:
+        guard = await _guard(conn, request, raw, idempotency_key, clock, keys)
+        if isinstance(guard, Response):
+            return guard
+        row = await _own(
+            conn,
+            db,
+            tracking_no=tracking_no,
+            code=code,
+            principal=principal,
+            keys=keys,
+            clock=clock,
+            settings=settings,
+        )
+        payload = orjson.dumps(await act(conn, row))
+        if guard is not None:
+            await guard.save(conn, status, payload)
+    return _json(status, payload)
+
+
 @router.post(
     "/{tracking_no}/supplements",
     status_code=201,
@@ -188,28 +226,25 @@ async def add_supplement(
     principal: OptionalPrincipal,
     idempotency_key: IdempotencyKey,
 ) -> Response:
-    raw = await request.body()
-    async with db.transaction("intake") as conn:
-        guard = await _guard(conn, request, raw, idempotency_key, clock, keys)
-        if isinstance(guard, Response):
-            return guard
-        row = await _own(
-            conn,
-            db,
-            tracking_no=tracking_no,
-            code=body.code,
-            principal=principal,
-            keys=keys,
-            clock=clock,
-            settings=settings,
-        )
+    async def act(conn: AsyncConnection, row: Any) -> dict[str, str]:
         await service.supplement(
             conn, row=row, content=body.content, attachment_ids=[], keys=keys, clock=clock
         )
-        payload = orjson.dumps({"tracking_no": tracking_no, "status": "supplemented"})
-        if guard is not None:
-            await guard.save(conn, 201, payload)
-    return _json(201, payload)
+        return {"tracking_no": tracking_no, "status": "supplemented"}
+
+    return await _on_own_petition(
+        request,
+        db,
+        tracking_no=tracking_no,
+        code=body.code,
+        principal=principal,
+        keys=keys,
+        clock=clock,
+        settings=settings,
+        idempotency_key=idempotency_key,
+        status=201,
+        act=act,
+    )
 
 
 @router.post(
@@ -228,26 +263,23 @@ async def withdraw_petition(
     principal: OptionalPrincipal,
     idempotency_key: IdempotencyKey,
 ) -> Response:
-    raw = await request.body()
-    async with db.transaction("intake") as conn:
-        guard = await _guard(conn, request, raw, idempotency_key, clock, keys)
-        if isinstance(guard, Response):
-            return guard
-        row = await _own(
-            conn,
-            db,
-            tracking_no=tracking_no,
-            code=body.code,
-            principal=principal,
-            keys=keys,
-            clock=clock,
-            settings=settings,
-        )
+    async def act(conn: AsyncConnection, row: Any) -> dict[str, str]:
         await service.withdraw(conn, row=row, reason=body.reason, keys=keys, clock=clock)
-        payload = orjson.dumps({"tracking_no": tracking_no, "status": "withdrawal_requested"})
-        if guard is not None:
-            await guard.save(conn, 200, payload)
-    return _json(200, payload)
+        return {"tracking_no": tracking_no, "status": "withdrawal_requested"}
+
+    return await _on_own_petition(
+        request,
+        db,
+        tracking_no=tracking_no,
+        code=body.code,
+        principal=principal,
+        keys=keys,
+        clock=clock,
+        settings=settings,
+        idempotency_key=idempotency_key,
+        status=200,
+        act=act,
+    )
 
 
 @router.post(
