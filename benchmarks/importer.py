@@ -53,6 +53,7 @@ async def copy_rate(url: str, rows: int) -> float:
             "标题",
             "内容" * 80,
             "440306",
+            datetime.now(UTC),
         )
         for _ in range(rows)
     ]
@@ -69,6 +70,7 @@ async def copy_rate(url: str, rows: int) -> float:
             "title",
             "content",
             "region_code",
+            "received_at",
         ],
     )
     rate = rows / (time.perf_counter() - t)
