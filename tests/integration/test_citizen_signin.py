@@ -84,3 +84,20 @@ async def test_code_locks_after_five_wrong_attempts(settings: Settings, clean: N
         )
         assert bad.status_code == 422
         assert {e["field"] for e in bad.json()["errors"]} == {"phone", "code"}
+
+
+async def test_sign_in_posts_honour_idempotency_keys(settings: Settings, clean: None) -> None:
+    from tests.integration.test_slice import intake_client
+
+    async with intake_client(settings) as client:
+        key = {"Idempotency-Key": "send-code-once"}
+        first = await client.post(
+            "/api/v1/citizen/auth/code", json={"phone": "13300133000"}, headers=key
+        )
+        retry = await client.post(
+            "/api/v1/citizen/auth/code", json={"phone": "13300133000"}, headers=key
+        )
+        assert first.status_code == retry.status_code == 202
+        assert first.json()["request_id"] == retry.json()["request_id"]  # not a 429
+        fresh = await client.post("/api/v1/citizen/auth/code", json={"phone": "13300133000"})
+        assert fresh.status_code == 429
