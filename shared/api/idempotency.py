@@ -9,15 +9,19 @@ that lost the response of a committed request gets that response, never a second
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from fastapi import Request
+from fastapi.responses import Response
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.api.errors import ApiError
 from shared.clock import Clock, system_clock
 from shared.crypto import KeyRing
+from shared.db import Database
 
 TTL = timedelta(hours=24)
 _AAD = b"minsheng.idempotency.v1"
@@ -123,3 +127,48 @@ async def begin(
             field="Idempotency-Key",
         )
     return guard, Stored(row.status_code, ring.decrypt(bytes(row.response_body), _AAD))
+
+
+async def run_once(
+    db: Database,
+    *,
+    schema: str,
+    request: Request,
+    caller: str,
+    key: str | None,
+    ring: KeyRing,
+    clock: Clock,
+    status: int,
+    act: Callable[[AsyncConnection], Awaitable[bytes]],
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Run ``act`` (which returns the JSON answer) in one transaction on ``schema``, with the
+    answer kept under the caller's Idempotency-Key, when sent, in that same transaction.
+    ``body`` is what identifies the request (default: the raw request body)."""
+    raw = await request.body() if body is None else body
+    async with db.transaction(schema) as conn:
+        guard = None
+        if key:
+            guard, stored = await begin(
+                conn,
+                schema=schema,
+                caller=caller,
+                method=request.method,
+                path=request.url.path,
+                key=key,
+                body=raw,
+                ring=ring,
+                clock=clock,
+            )
+            if stored is not None:
+                return Response(
+                    stored.body,
+                    status_code=stored.status_code,
+                    media_type="application/json",
+                    headers=headers,
+                )
+        payload = await act(conn)
+        if guard is not None:
+            await guard.save(conn, status, payload)
+    return Response(payload, status_code=status, media_type="application/json", headers=headers)

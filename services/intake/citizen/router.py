@@ -4,12 +4,9 @@ id, the same token) instead of a rate-limit refusal or a spent code."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.intake.citizen import service
@@ -17,46 +14,9 @@ from services.intake.citizen.schemas import CitizenToken, CodeIssued, CodeReques
 from shared.api import idempotency
 from shared.api.deps import ClockDep, DbDep, IdempotencyKey, KeysDep, SettingsDep
 from shared.api.errors import ApiError
-from shared.clock import Clock
-from shared.db import Database
 from shared.identity.tokens import access_token_seconds, issue_citizen_token
-from shared.security import Keys
 
 router = APIRouter(prefix="/api/v1/citizen/auth", tags=["citizen sign-in"])
-
-
-async def _once(
-    request: Request,
-    db: Database,
-    keys: Keys,
-    clock: Clock,
-    key: str | None,
-    status: int,
-    act: Callable[[AsyncConnection], Awaitable[BaseModel]],
-) -> Response:
-    body = await request.body()
-    async with db.transaction("intake") as conn:
-        guard = None
-        if key:
-            guard, stored = await idempotency.begin(
-                conn,
-                schema="intake",
-                caller="citizen",
-                method="POST",
-                path=request.url.path,
-                key=key,
-                body=body,
-                ring=keys.ring,
-                clock=clock,
-            )
-            if stored is not None:
-                return Response(
-                    stored.body, status_code=stored.status_code, media_type="application/json"
-                )
-        payload = orjson.dumps((await act(conn)).model_dump())
-        if guard is not None:
-            await guard.save(conn, status, payload)
-    return Response(payload, status_code=status, media_type="application/json")
 
 
 @router.post(
@@ -73,13 +33,25 @@ async def request_code(
     clock: ClockDep,
     idempotency_key: IdempotencyKey,
 ) -> Response:
-    async def act(conn: AsyncConnection) -> CodeIssued:
+    async def act(conn: AsyncConnection) -> bytes:
         request_id = await service.issue_code(conn, phone=body.phone, keys=keys, clock=clock)
-        return CodeIssued(
-            request_id=str(request_id), expires_in=int(service.CODE_TTL.total_seconds())
+        return orjson.dumps(
+            CodeIssued(
+                request_id=str(request_id), expires_in=int(service.CODE_TTL.total_seconds())
+            ).model_dump()
         )
 
-    return await _once(request, db, keys, clock, idempotency_key, 202, act)
+    return await idempotency.run_once(
+        db,
+        schema="intake",
+        request=request,
+        caller="citizen",
+        key=idempotency_key,
+        ring=keys.ring,
+        clock=clock,
+        status=202,
+        act=act,
+    )
 
 
 @router.post("/verify", response_model=CitizenToken, summary="Exchange the code for a token")

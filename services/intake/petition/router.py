@@ -47,10 +47,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _json(status: int, body: bytes) -> Response:
-    return Response(body, status_code=status, media_type="application/json")
-
-
 @router.post(
     "",
     status_code=201,
@@ -97,10 +93,8 @@ async def create_petition(
             window_seconds=3600,
             field="phone",
         )
-    async with db.transaction("intake") as conn:
-        guard = await _guard(conn, request, body, idempotency_key, clock, keys)
-        if isinstance(guard, Response):
-            return guard
+
+    async def act(conn: AsyncConnection) -> bytes:
         created = await service.submit(
             conn,
             petition_in=petition_in,
@@ -108,10 +102,20 @@ async def create_petition(
             keys=keys,
             clock=clock,
         )
-        payload = orjson.dumps(created.model_dump())
-        if guard is not None:
-            await guard.save(conn, 201, payload)
-    return _json(201, payload)
+        return orjson.dumps(created.model_dump())
+
+    return await idempotency.run_once(
+        db,
+        schema="intake",
+        request=request,
+        caller="citizen",
+        key=idempotency_key,
+        ring=keys.ring,
+        clock=clock,
+        status=201,
+        act=act,
+        body=body,
+    )
 
 
 @router.get(
@@ -184,15 +188,14 @@ async def _on_own_petition(
     settings: Settings,
     idempotency_key: str | None,
     status: int,
-    act: Callable[[AsyncConnection, Any], Awaitable[dict[str, str]]],
+    act: Callable[[AsyncConnection, Any], Awaitable[dict[str, Any]]],
+    body: bytes | None = None,
 ) -> Response:
     """A petitioner's action on their own petition: the Idempotency-Key, the owner check (query
-    code or sign-in), the action and its stored answer, in one transaction."""
-    raw = await request.body()
-    async with db.transaction("intake") as conn:
-        guard = await _guard(conn, request, raw, idempotency_key, clock, keys)
-        if isinstance(guard, Response):
-            return guard
+    code or sign-in), the action and its stored answer, in one transaction. ``body``
+    identifies the request when it is not the raw body (an upload)."""
+
+    async def answer(conn: AsyncConnection) -> bytes:
         row = await _own(
             conn,
             db,
@@ -203,10 +206,20 @@ async def _on_own_petition(
             clock=clock,
             settings=settings,
         )
-        payload = orjson.dumps(await act(conn, row))
-        if guard is not None:
-            await guard.save(conn, status, payload)
-    return _json(status, payload)
+        return orjson.dumps(await act(conn, row))
+
+    return await idempotency.run_once(
+        db,
+        schema="intake",
+        request=request,
+        caller="citizen",
+        key=idempotency_key,
+        ring=keys.ring,
+        clock=clock,
+        status=status,
+        act=answer,
+        body=body,
+    )
 
 
 @router.post(
@@ -312,21 +325,8 @@ async def add_attachment(
     if not data:
         raise ApiError(422, "too_short", "附件为空", "empty file", field="file")
     name = (file.filename or "attachment")[:255]
-    async with db.transaction("intake") as conn:
-        fingerprint = hashlib.sha256(data).hexdigest().encode() + name.encode()
-        guard = await _guard(conn, request, fingerprint, idempotency_key, clock, keys)
-        if isinstance(guard, Response):
-            return guard
-        row = await _own(
-            conn,
-            db,
-            tracking_no=tracking_no,
-            code=code,
-            principal=principal,
-            keys=keys,
-            clock=clock,
-            settings=settings,
-        )
+
+    async def act(conn: AsyncConnection, row: Any) -> dict[str, Any]:
         key, sha256 = await object_store(settings).put(data)
         attachment_id = uuid7()
         await repo.add_attachment(
@@ -342,49 +342,32 @@ async def add_attachment(
         await service.supplement(
             conn, row=row, content=None, attachment_ids=[str(attachment_id)], keys=keys, clock=clock
         )
-        payload = orjson.dumps(
-            AttachmentRead(
-                attachment_id=str(attachment_id),
-                name=name,
-                media_type=media_type,
-                size=len(data),
-                sha256=sha256,
-            ).model_dump()
-        )
-        if guard is not None:
-            await guard.save(conn, 201, payload)
-    return _json(201, payload)
+        return AttachmentRead(
+            attachment_id=str(attachment_id),
+            name=name,
+            media_type=media_type,
+            size=len(data),
+            sha256=sha256,
+        ).model_dump()
+
+    return await _on_own_petition(
+        request,
+        db,
+        tracking_no=tracking_no,
+        code=code,
+        principal=principal,
+        keys=keys,
+        clock=clock,
+        settings=settings,
+        idempotency_key=idempotency_key,
+        status=201,
+        act=act,
+        body=hashlib.sha256(data).hexdigest().encode() + name.encode(),
+    )
 
 
 def object_store(settings: Settings) -> LocalObjectStore:
     return LocalObjectStore(settings.data_dir.resolve() / "objects")
-
-
-async def _guard(
-    conn: AsyncConnection,
-    request: Request,
-    body: bytes,
-    key: str | None,
-    clock: Clock,
-    keys: Keys,
-) -> Any:
-    """The Idempotency-Key guard, or the stored response of an earlier identical request."""
-    if not key:
-        return None
-    guard, stored = await idempotency.begin(
-        conn,
-        schema="intake",
-        caller="citizen",
-        method=request.method,
-        path=request.url.path,
-        key=key,
-        body=body,
-        ring=keys.ring,
-        clock=clock,
-    )
-    if stored is not None:
-        return _json(stored.status_code, stored.body)
-    return guard
 
 
 citizen_router = APIRouter(prefix="/api/v1/citizen", tags=["petitions (citizens)"])

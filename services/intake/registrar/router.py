@@ -64,28 +64,22 @@ async def _idempotent(
 ) -> Response:
     """Run ``act`` in one intake transaction, with the answer kept under the caller's
     Idempotency-Key (when sent) in that same transaction."""
-    body = await request.body()
-    async with db.transaction("intake") as conn:
-        guard = None
-        if idempotency_key:
-            guard, stored = await idempotency.begin(
-                conn,
-                schema="intake",
-                caller=f"staff:{principal.subject}",
-                method="POST",
-                path=request.url.path,
-                key=idempotency_key,
-                body=body,
-                ring=keys_for(request.app.state.settings).ring,
-                clock=clock,
-            )
-            if stored is not None:
-                return _json(stored.status_code, stored.body)
-        result = await act(conn)
-        payload = orjson.dumps(result.model_dump(mode="json"))
-        if guard is not None:
-            await guard.save(conn, status, payload)
-    return _json(status, payload)
+
+    async def answer(conn: AsyncConnection) -> bytes:
+        return orjson.dumps((await act(conn)).model_dump(mode="json"))
+
+    return await idempotency.run_once(
+        db,
+        schema="intake",
+        request=request,
+        caller=f"staff:{principal.subject}",
+        key=idempotency_key,
+        ring=keys_for(request.app.state.settings).ring,
+        clock=clock,
+        status=status,
+        act=answer,
+        headers=_NO_STORE,
+    )
 
 
 async def _register(
