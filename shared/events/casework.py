@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
+from pydantic import Field
+
 from shared.events.envelope import EventPayload
 
 
@@ -35,3 +37,179 @@ class CaseWithdrawnV1(EventPayload):
     withdrawn_at: datetime
     by: str
     public_message: str
+
+
+class _CaseMilestone(EventPayload):
+    """Fields every workflow milestone carries. ``public_message`` is what the petitioner is
+    told (回告 / 回音 / 回复), absent for internal milestones; ``unit_id`` is the org unit that
+    acted; ``due_at`` the case's first running deadline after the act."""
+
+    case_id: str
+    tracking_no: str
+    status: str
+    occurred_at: datetime
+    actor: str
+    unit_id: str | None = None
+    region_code: str | None = None
+    category_code: str | None = None
+    source: str | None = None
+    accusation: bool = False
+    due_at: datetime | None = None
+    public_message: str | None = None
+
+
+class CaseAcceptedV1(_CaseMilestone):
+    type: ClassVar[str] = "casework.case.accepted"
+    version: ClassVar[int] = 1
+
+    handling_path: str
+    on_time: bool  # decided within the acceptance clock (及时受理)
+
+
+class CaseRefusedV1(_CaseMilestone):
+    """不予受理 or 不再受理, with the reason and where to go instead."""
+
+    type: ClassVar[str] = "casework.case.refused"
+    version: ClassVar[int] = 1
+
+    kind: str  # not_accepted | not_reaccepted
+    reason: str
+    where_to_go: str | None = None
+    on_time: bool
+
+
+class CaseDivertedV1(_CaseMilestone):
+    type: ClassVar[str] = "casework.case.diverted"
+    version: ClassVar[int] = 1
+
+    route: str  # politics_law | discipline | arbitration | admin_review | litigation | other
+    reason: str
+
+
+class CaseAssignedV1(_CaseMilestone):
+    """交办 or 转送 to a lead unit (and co-units); also a reassignment (改派)."""
+
+    type: ClassVar[str] = "casework.case.assigned"
+    version: ClassVar[int] = 1
+
+    mode: str  # assign | transfer
+    lead_unit_id: str
+    co_unit_ids: list[str] = Field(default_factory=list)
+    reassignment: bool = False
+
+
+class CaseObjectedV1(_CaseMilestone):
+    """The assigned unit says it is not its business; the case goes back to the office."""
+
+    type: ClassVar[str] = "casework.case.objected"
+    version: ClassVar[int] = 1
+
+    reason: str
+
+
+class CaseSignedV1(_CaseMilestone):
+    type: ClassVar[str] = "casework.case.signed"
+    version: ClassVar[int] = 1
+
+    handler_id: str | None = None
+
+
+class CaseContactedV1(_CaseMilestone):
+    """A contact with the petitioner (the 响应 of the three rates), a site visit or mediation."""
+
+    type: ClassVar[str] = "casework.case.contacted"
+    version: ClassVar[int] = 1
+
+    method: str  # phone | visit | site_visit | mediation | letter | sms
+    reached: bool
+    attempts: int
+
+
+class CaseRepliedV1(_CaseMilestone):
+    type: ClassVar[str] = "casework.case.replied"
+    version: ClassVar[int] = 1
+
+    stage: str  # reply | review | reexam
+    decisions: list[str]  # per claim: support | explain | reject
+    on_time: bool
+
+
+class CaseExtendedV1(_CaseMilestone):
+    type: ClassVar[str] = "casework.case.extended"
+    version: ClassVar[int] = 1
+
+    clock: str
+    days: int
+    reason: str
+
+
+class CaseEvaluatedV1(_CaseMilestone):
+    type: ClassVar[str] = "casework.case.evaluated"
+    version: ClassVar[int] = 1
+
+    unit_rating: str | None = None  # satisfied | basically_satisfied | dissatisfied | expired
+    office_rating: str | None = None
+
+
+class CaseReviewRequestedV1(_CaseMilestone):
+    """复查 (stage review) or 复核 (stage reexam) requested, to the next-higher body."""
+
+    type: ClassVar[str] = "casework.case.review_requested"
+    version: ClassVar[int] = 1
+
+    stage: str  # review | reexam
+    review_unit_id: str
+
+
+class CaseReviewedV1(_CaseMilestone):
+    type: ClassVar[str] = "casework.case.reviewed"
+    version: ClassVar[int] = 1
+
+    stage: str  # review | reexam
+    outcome: str  # upheld | changed | revoked
+
+
+class CaseClosedV1(_CaseMilestone):
+    type: ClassVar[str] = "casework.case.closed"
+    version: ClassVar[int] = 1
+
+    resolved: bool
+
+
+class CaseDeadlineApproachedV1(_CaseMilestone):
+    """A running clock passed its warning share (default 80 %); emitted once per clock."""
+
+    type: ClassVar[str] = "casework.case.deadline_approached"
+    version: ClassVar[int] = 1
+
+    clock: str
+    deadline: datetime
+
+
+class CaseDeadlineMissedV1(_CaseMilestone):
+    """A running clock passed its deadline unmet; emitted once per clock."""
+
+    type: ClassVar[str] = "casework.case.deadline_missed"
+    version: ClassVar[int] = 1
+
+    clock: str
+    deadline: datetime
+
+
+MILESTONES: tuple[type[_CaseMilestone], ...] = (
+    CaseAcceptedV1,
+    CaseRefusedV1,
+    CaseDivertedV1,
+    CaseAssignedV1,
+    CaseObjectedV1,
+    CaseSignedV1,
+    CaseContactedV1,
+    CaseRepliedV1,
+    CaseExtendedV1,
+    CaseEvaluatedV1,
+    CaseReviewRequestedV1,
+    CaseReviewedV1,
+    CaseClosedV1,
+    CaseDeadlineApproachedV1,
+    CaseDeadlineMissedV1,
+)

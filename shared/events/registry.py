@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.events.casework import CaseRegisteredV1, CaseWithdrawnV1
+from shared.events.casework import MILESTONES, CaseRegisteredV1, CaseWithdrawnV1
 from shared.events.envelope import EventPayload
 from shared.events.intake import (
     HotlineEvaluationReceivedV1,
@@ -22,6 +22,7 @@ _ALL: list[type[EventPayload]] = [
     HotlineEvaluationReceivedV1,
     CaseRegisteredV1,
     CaseWithdrawnV1,
+    *MILESTONES,
 ]
 
 EVENT_TYPES: dict[tuple[str, int], type[EventPayload]] = {(c.type, c.version): c for c in _ALL}
