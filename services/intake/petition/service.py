@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hmac
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import orjson
@@ -26,8 +27,9 @@ from services.intake.petition.schemas import (
 )
 from shared.api.errors import ApiError, not_found
 from shared.bus import publish
+from shared.bus.outbox import publish_many
 from shared.clock import SHANGHAI, Clock
-from shared.crypto import redact, seal_pii
+from shared.crypto import KeyRing, redact, seal_pii
 from shared.events.intake import (
     PetitionReceivedV1,
     PetitionSupplementedV1,
@@ -61,6 +63,14 @@ def person_identifiers(person: Person, keys: Keys) -> list[tuple[str, str]]:
     return [(kind, keys.hash.digest(kind, value)) for kind, value in person.identifiers()]
 
 
+@dataclass(frozen=True)
+class Intake:
+    """One petition to take in, with the partner's id for it when it has one."""
+
+    petition: NormalizedPetition
+    external: ExternalRef | None = None
+
+
 async def take_in(
     db: AsyncConnection,
     *,
@@ -69,134 +79,228 @@ async def take_in(
     clock: Clock,
     external: ExternalRef | None = None,
 ) -> PetitionCreated:
-    """Store a normalised petition from any channel: link its people across channels, allocate
-    the case id, tracking number and query code, and emit ``intake.petition.received`` — all
-    in the caller's transaction."""
-    person_ids: list[uuid.UUID | None] = []
-    person_keys: list[str] = []
-    for person in petition.petitioners:
-        identifiers = person_identifiers(person, keys)
-        if not identifiers:
-            person_ids.append(None)
-            continue
-        person_ids.append(await repo.link_person(db, identifiers=identifiers, new_id=uuid7()))
-        person_keys.append(identifiers[0][1])
-    case_id = uuid7()
-    day = petition.received_at.astimezone(SHANGHAI)
-    code = query_code()
-    title, content = redact(petition.title), redact(petition.content)
-    original = None
-    if title != petition.title or content != petition.content:
-        original = keys.ring.encrypt_text(f"{petition.title}\n\n{petition.content}")
-    contact = petition.petitioners[0] if petition.petitioners and not petition.anonymous else None
-    phone = petition.contact_phone() if not petition.anonymous else None
-    values = dict(
-        case_id=case_id,
-        source=petition.source.value,
-        channel=petition.channel.value,
-        title=title,
-        content=content,
-        original_enc=original,
-        category_code=petition.category_code,
-        source_category=petition.source_category,
-        region_code=petition.region_code,
-        received_at=petition.received_at,
-        people_count=petition.people_count,
-        anonymous=petition.anonymous,
-        accusation=petition.accusation,
-        person_id=next((p for p in person_ids if p is not None), None),
-        pii_enc=keys.ring.encrypt_text(
-            orjson.dumps({"name": contact.name if contact else None, "phone": phone}).decode()
-        ),
-        address_enc=keys.ring.encrypt_text(petition.address),
-        lat=petition.location.lat if petition.location else None,
-        lng=petition.location.lng if petition.location else None,
-        urgency=petition.urgency.value,
-        source_deadline=petition.source_deadline,
-        quality_flags=[f.model_dump() for f in petition.quality_flags],
-        public_attention=petition.public_attention,
-        registered_by=petition.registered_by,
-        raw_enc=keys.ring.encrypt_text(orjson.dumps(petition.raw).decode())
-        if petition.raw is not None
-        else None,
-        revision=external.revision if external else 1,
-        status="received",
-    )
-    while True:  # a tracking number drawn twice in a day is refused by its unique index
-        tracking_no = tracking_number(day.strftime("%y%m%d"))
-        stored = await repo.insert_petition(
-            db,
-            tracking_no=tracking_no,
-            query_code_hash=keys.hash.digest("query_code", f"{tracking_no}:{code}"),
-            **values,
-        )
-        if stored:
-            break
-    await repo.insert_petitioners(
-        db,
+    """Store one normalised petition: ``take_in_many`` with a list of one."""
+    return (await take_in_many(db, items=[Intake(petition, external)], keys=keys, clock=clock))[0]
+
+
+async def take_in_many(
+    db: AsyncConnection, *, items: Sequence[Intake], keys: Keys, clock: Clock
+) -> list[PetitionCreated]:
+    """Store normalised petitions from any channel, in list order, as one after another
+    would: link their people across channels (an earlier item's new person is found by a
+    later one), allocate each case id, tracking number and query code, and emit
+    ``intake.petition.received`` for each — all in the caller's transaction, in a handful
+    of statements whatever the number of items.
+
+    The caller owns idempotency: it holds the locks on the items' external ids, has checked
+    that none is stored yet and passes each at most once.
+    """
+    if not items:
+        return []
+    externals = [(i.external.system, i.external.external_id) for i in items if i.external]
+    if len(set(externals)) != len(externals):
+        raise ValueError("take_in_many: an external id is given twice")
+    ring, digest = keys.ring, keys.hash.digest
+    # people: each petitioner's verified identifiers as keyed hashes (flagged ones never)
+    identifiers = [
         [
+            [(kind, digest(kind, value)) for kind, value in p.identifiers()]
+            for p in i.petition.petitioners
+        ]
+        for i in items
+    ]
+    linked = await repo.link_people(
+        db, [ids for per_item in identifiers for ids in per_item], new_id=uuid7
+    )
+    person_ids: list[list[uuid.UUID | None]] = []
+    at = 0
+    for per_item in identifiers:
+        person_ids.append(linked[at : at + len(per_item)])
+        at += len(per_item)
+    received_on = clock.now().astimezone(SHANGHAI).date()  # the day it reached us
+    prepared = [
+        _Prepared(item, ids, people, keys=keys, received_on=received_on)
+        for item, ids, people in zip(items, identifiers, person_ids, strict=True)
+    ]
+    prior_case_ids = await _link_prior_cases(db, prepared)
+    pending = prepared
+    while pending:  # a tracking number drawn twice in a day is refused by its unique index
+        stored = await repo.insert_petitions(
+            db,
+            petitions=[p.row for p in pending],
+            petitioners=[r for p in pending for r in p.petitioners],
+            external_refs=[p.external_ref for p in pending if p.external_ref is not None],
+        )
+        pending = [p for p in pending if p.case_id not in stored]
+        for p in pending:
+            p.draw_tracking_no(digest)
+    await repo.insert_prior_links(db, [r for p in prepared for r in p.prior_links])
+    await publish_many(
+        db,
+        producer=PRODUCER,
+        clock=clock,
+        events=[
+            (p.received_event(ring, prior_case_ids.get(p.case_id, [])), str(p.case_id))
+            for p in prepared
+        ],
+    )
+    return [
+        PetitionCreated(
+            case_id=str(p.case_id), tracking_no=p.tracking_no, query_code=p.code, status="received"
+        )
+        for p in prepared
+    ]
+
+
+class _Prepared:
+    """One item of ``take_in_many``: its rows, ready to store, and its event."""
+
+    def __init__(
+        self,
+        item: Intake,
+        identifiers: list[list[tuple[str, str]]],
+        person_ids: list[uuid.UUID | None],
+        *,
+        keys: Keys,
+        received_on: date,
+    ) -> None:
+        petition, external, ring = item.petition, item.external, keys.ring
+        self.petition, self.external = petition, external
+        self.case_id = uuid7()
+        self.code = query_code()
+        self.day = petition.received_at.astimezone(SHANGHAI).strftime("%y%m%d")
+        self.title, self.content = redact(petition.title), redact(petition.content)
+        self.person_keys = [ids[0][1] for ids in identifiers if ids]
+        contact = (
+            petition.petitioners[0] if petition.petitioners and not petition.anonymous else None
+        )
+        self.name = contact.name if contact else None
+        self.phone = petition.contact_phone() if not petition.anonymous else None
+        original = None
+        if self.title != petition.title or self.content != petition.content:
+            original = ring.encrypt_text(f"{petition.title}\n\n{petition.content}")
+        location = petition.location
+        self.row: dict[str, Any] = {
+            "case_id": self.case_id,
+            "source": petition.source.value,
+            "channel": petition.channel.value,
+            "title": self.title,
+            "content": self.content,
+            "original_enc": original,
+            "category_code": petition.category_code,
+            "source_category": petition.source_category,
+            "region_code": petition.region_code,
+            "received_at": petition.received_at,
+            "people_count": petition.people_count,
+            "anonymous": petition.anonymous,
+            "accusation": petition.accusation,
+            "person_id": next((p for p in person_ids if p is not None), None),
+            "pii_enc": ring.encrypt_text(
+                orjson.dumps({"name": self.name, "phone": self.phone}).decode()
+            ),
+            "address_enc": ring.encrypt_text(petition.address),
+            "lat": location.lat if location else None,
+            "lng": location.lng if location else None,
+            "urgency": petition.urgency.value,
+            "source_deadline": petition.source_deadline,
+            "quality_flags": orjson.dumps(
+                [f.model_dump() for f in petition.quality_flags]
+            ).decode(),
+            "public_attention": petition.public_attention,
+            "registered_by": petition.registered_by,
+            "raw_enc": ring.encrypt_text(orjson.dumps(petition.raw).decode())
+            if petition.raw is not None
+            else None,
+            "revision": external.revision if external else 1,
+        }
+        self.draw_tracking_no(keys.hash.digest)
+        self.petitioners = [
             {
-                "case_id": case_id,
+                "case_id": self.case_id,
                 "ordinal": i,
                 "person_id": person_ids[i],
                 "representative": p.representative,
-                "pii_enc": keys.ring.encrypt_text(
+                "pii_enc": ring.encrypt_text(
                     orjson.dumps(p.model_dump(exclude={"representative"})).decode()
                 ),
             }
             for i, p in enumerate(petition.petitioners)
-        ],
-    )
-    prior_case_ids: list[str] = []
-    if external is not None and petition.prior_external_ids:
-        prior_case_ids = await repo.link_prior_cases(
-            db, case_id=case_id, system=external.system, prior=petition.prior_external_ids
+        ]
+        self.external_ref = (
+            {
+                "system": external.system,
+                "external_id": external.external_id,
+                "case_id": self.case_id,
+                "revision": external.revision,
+                "received_on": received_on,
+            }
+            if external is not None
+            else None
         )
-    if external is not None:
-        await repo.insert_external_ref(
-            db,
-            system=external.system,
-            external_id=external.external_id,
-            case_id=case_id,
-            revision=external.revision,
-            received_on=clock.now().astimezone(SHANGHAI).date(),  # the day it reached us
-        )
-    await publish(
-        db,
-        producer=PRODUCER,
-        aggregate_id=str(case_id),
-        clock=clock,
-        event=PetitionReceivedV1(
-            case_id=str(case_id),
-            tracking_no=tracking_no,
+        self.prior_links: list[dict[str, Any]] = []
+
+    def draw_tracking_no(self, digest: Callable[[str, str], str]) -> None:
+        self.tracking_no = tracking_number(self.day)
+        self.row["tracking_no"] = self.tracking_no
+        self.row["query_code_hash"] = digest("query_code", f"{self.tracking_no}:{self.code}")
+
+    def received_event(self, ring: KeyRing, prior_case_ids: list[str]) -> PetitionReceivedV1:
+        petition = self.petition
+        return PetitionReceivedV1(
+            case_id=str(self.case_id),
+            tracking_no=self.tracking_no,
             source=petition.source.value,
             channel=petition.channel.value,
-            title=title,
-            content=content,
+            title=self.title,
+            content=self.content,
             category_code=petition.category_code,
             region_code=petition.region_code,
             received_at=petition.received_at,
             people_count=petition.people_count,
             anonymous=petition.anonymous,
             accusation=petition.accusation,
-            person_key=person_keys[0] if person_keys else None,
-            pii=seal_pii(
-                keys.ring,
-                {"name": contact.name if contact else None, "phone": phone, "query_code": code},
-            ),
+            person_key=self.person_keys[0] if self.person_keys else None,
+            pii=seal_pii(ring, {"name": self.name, "phone": self.phone, "query_code": self.code}),
             urgency=petition.urgency.value,
             source_category=petition.source_category,
             external_ids=petition.external_ids,
             source_deadline=petition.source_deadline,
-            person_keys=person_keys,
+            person_keys=self.person_keys,
             collective=petition.collective,
             public_attention=petition.public_attention,
             prior_case_ids=prior_case_ids,
-        ),
-    )
-    return PetitionCreated(
-        case_id=str(case_id), tracking_no=tracking_no, query_code=code, status="received"
-    )
+        )
+
+
+async def _link_prior_cases(
+    db: AsyncConnection, prepared: list[_Prepared]
+) -> dict[uuid.UUID, list[str]]:
+    """The earlier petitions each item names (``prior_external_ids``, within its source's
+    system), resolved to our cases as one after another would: known before this call, or an
+    earlier item of it. Fills each item's ``prior_links``; returns the resolved case ids."""
+    wanted = [
+        (p.external.system, prior)
+        for p in prepared
+        if p.external is not None
+        for prior in p.petition.prior_external_ids
+    ]
+    if not wanted:
+        return {}
+    known = await repo.known_refs(db, sorted(set(wanted)))
+    resolved: dict[uuid.UUID, list[str]] = {}
+    for p in prepared:
+        if p.external is None:
+            continue
+        system = p.external.system
+        ids: list[str] = []
+        for prior in dict.fromkeys(p.petition.prior_external_ids):  # each once, in order
+            case = known.get((system, prior))
+            p.prior_links.append({"c": p.case_id, "s": system, "e": prior, "p": case})
+            if case is not None:
+                ids.append(str(case))
+        resolved[p.case_id] = ids
+        known[(system, p.external.external_id)] = p.case_id  # later items find this one
+    return resolved
 
 
 async def submit(
