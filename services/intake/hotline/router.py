@@ -23,7 +23,6 @@ from services.intake.partner import signed, validate
 from shared.api.deps import ClockDep, DbDep, KeysDep
 from shared.api.errors import ApiError
 from shared.clock import Clock
-from shared.db import Database
 from shared.signing import Partner
 
 router = APIRouter(prefix="/api/v1/hotline", tags=["12345 hotline (signed)"])
@@ -82,42 +81,43 @@ async def push_batch(request: Request, db: DbDep, keys: KeysDep, clock: ClockDep
                 "a batch holds 1 to 500 orders",
                 field="orders",
             )
-        return JSONResponse(
-            {
-                "results": [
-                    await _one_of_batch(db, item, i, keys=keys, clock=clock)
-                    for i, item in enumerate(orders)
-                ]
-            }
-        )
+        return JSONResponse({"results": await _batch(conn, orders, keys=keys, clock=clock)})
 
     return await signed(request, db, clock, work, partner=PARTNER)
 
 
-async def _one_of_batch(
-    db: Database, item: Any, i: int, *, keys: Any, clock: Clock
-) -> dict[str, Any]:
-    """Each order in its own transaction, in sequence: what the single push would answer."""
-    order_no = item.get("order_no") if isinstance(item, dict) else None
-    try:
-        order = validate(WorkOrder, item, prefix=f"orders[{i}]")
-        async with db.transaction("intake") as conn:
-            status, answer = await service.push(conn, order=order, raw=item, keys=keys, clock=clock)
-        return {
-            "order_no": order.order_no,
-            "http_status": status,
-            **answer.model_dump(),
-            "errors": [],
-        }
-    except ApiError as exc:
-        return {
-            "order_no": order_no,
-            "http_status": exc.status,
-            "case_id": None,
-            "tracking_no": None,
-            "status": None,
-            "errors": [e.as_dict() for e in exc.items],
-        }
+async def _batch(
+    conn: AsyncConnection, items: list[Any], *, keys: Any, clock: Clock
+) -> list[dict[str, Any]]:
+    """One result per order, in the order sent, each what the single push would answer. An
+    invalid order stores nothing; the valid ones go in together, in the request's
+    transaction, through the set-based path."""
+    results: list[dict[str, Any] | None] = []
+    valid: list[tuple[WorkOrder, dict[str, Any]]] = []
+    for i, item in enumerate(items):
+        try:
+            valid.append((validate(WorkOrder, item, prefix=f"orders[{i}]"), item))
+            results.append(None)
+        except ApiError as exc:
+            results.append(
+                {
+                    "order_no": item.get("order_no") if isinstance(item, dict) else None,
+                    "http_status": exc.status,
+                    "case_id": None,
+                    "tracking_no": None,
+                    "status": None,
+                    "errors": [e.as_dict() for e in exc.items],
+                }
+            )
+    pushed = iter(await service.push_many(conn, orders=valid, keys=keys, clock=clock))
+    stored = iter(valid)
+    return [
+        r if r is not None else _result(next(stored)[0].order_no, *next(pushed)) for r in results
+    ]
+
+
+def _result(order_no: str, status: int, answer: OrderAnswer) -> dict[str, Any]:
+    return {"order_no": order_no, "http_status": status, **answer.model_dump(), "errors": []}
 
 
 @router.post(

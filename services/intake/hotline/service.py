@@ -10,6 +10,8 @@ one finds it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -132,19 +134,21 @@ async def _lock(db: AsyncConnection, order_no: str) -> None:
     )
 
 
+_FIND = text(
+    "SELECT r.external_id, r.case_id, r.revision, p.tracking_no, p.status, p.title, p.content, "
+    "p.category_code, p.source_category, p.region_code, p.urgency, "
+    "p.source_deadline FROM intake.external_ref r "
+    "JOIN intake.petition p USING (case_id) "
+    "WHERE r.system = :s AND r.external_id = ANY(CAST(:o AS text[]))"
+)
+
+
+async def _find_many(db: AsyncConnection, order_nos: list[str]) -> dict[str, Any]:
+    return {r.external_id: r for r in await db.execute(_FIND, {"s": SYSTEM, "o": order_nos})}
+
+
 async def _find(db: AsyncConnection, order_no: str) -> Any:
-    return (
-        await db.execute(
-            text(
-                "SELECT r.case_id, r.revision, p.tracking_no, p.status, p.title, p.content, "
-                "p.category_code, p.source_category, p.region_code, p.urgency, "
-                "p.source_deadline FROM intake.external_ref r "
-                "JOIN intake.petition p USING (case_id) "
-                "WHERE r.system = :s AND r.external_id = :o"
-            ),
-            {"s": SYSTEM, "o": order_no},
-        )
-    ).first()
+    return (await _find_many(db, [order_no])).get(order_no)
 
 
 async def push(
@@ -152,28 +156,80 @@ async def push(
 ) -> tuple[int, OrderAnswer]:
     """201 for a new order, 200 for a repeat or stale revision (nothing changes) and for a
     higher revision (the petition is amended and the change recorded)."""
-    await _lock(db, order.order_no)
-    found = await _find(db, order.order_no)
-    if found is None:
-        created = await petition_service.take_in(
-            db,
-            petition=to_normalized(order, raw),
-            keys=keys,
-            clock=clock,
-            external=petition_service.ExternalRef(SYSTEM, order.order_no, order.revision),
-        )
-        return 201, OrderAnswer(
-            case_id=created.case_id, tracking_no=created.tracking_no, status="received"
-        )
-    answer = OrderAnswer(
-        case_id=str(found.case_id),
-        tracking_no=found.tracking_no,
-        status=hotline_status(found.status),
+    return (await push_many(db, orders=[(order, raw)], keys=keys, clock=clock))[0]
+
+
+@dataclass
+class _Known:
+    """An order as the orders before it in this call leave it."""
+
+    revision: int
+    case_id: str = ""  # filled in once a new order is stored
+    tracking_no: str = ""
+    status: str = "received"
+
+    def answer(self) -> OrderAnswer:
+        return OrderAnswer(case_id=self.case_id, tracking_no=self.tracking_no, status=self.status)
+
+
+async def push_many(
+    db: AsyncConnection,
+    *,
+    orders: Sequence[tuple[WorkOrder, dict[str, Any]]],
+    keys: Keys,
+    clock: Clock,
+) -> list[tuple[int, OrderAnswer]]:
+    """Valid orders in the caller's transaction, each answered as the single push would have
+    answered it, one after another in the order given (an order repeated in the list is a
+    repeat, a stale revision or an amendment of the first).
+
+    The orders' numbers are locked together (in a fixed order), looked up in one query, and
+    all new orders are stored by one ``take_in_many``; amendments, which are rare, are then
+    applied one by one, in order."""
+    if not orders:
+        return []
+    order_nos = [o.order_no for o, _ in orders]
+    await repo.lock_external(db, system=SYSTEM, ids=order_nos)
+    found = await _find_many(db, sorted(set(order_nos)))
+    known = {
+        no: _Known(r.revision, str(r.case_id), r.tracking_no, hotline_status(r.status))
+        for no, r in found.items()
+    }
+    new: list[int] = []  # the first push of an order we do not know: created
+    amend: list[int] = []  # a higher revision than the one before it: amended
+    answers: list[tuple[int, _Known]] = []
+    for i, (order, _) in enumerate(orders):
+        state = known.get(order.order_no)
+        if state is None:
+            state = known[order.order_no] = _Known(order.revision)
+            new.append(i)
+            answers.append((201, state))
+            continue
+        if order.revision > state.revision:
+            state.revision = order.revision
+            amend.append(i)
+        answers.append((200, state))
+    created = await petition_service.take_in_many(
+        db,
+        items=[
+            petition_service.Intake(
+                to_normalized(orders[i][0], orders[i][1]),
+                petition_service.ExternalRef(SYSTEM, orders[i][0].order_no, orders[i][0].revision),
+            )
+            for i in new
+        ],
+        keys=keys,
+        clock=clock,
     )
-    if order.revision <= found.revision:
-        return 200, answer
-    await _amend(db, found=found, order=order, raw=raw, keys=keys, clock=clock)
-    return 200, answer
+    for i, c in zip(new, created, strict=True):
+        state = known[orders[i][0].order_no]
+        state.case_id, state.tracking_no = c.case_id, c.tracking_no
+    for i in amend:
+        order, raw = orders[i]
+        await _amend(
+            db, found=await _find(db, order.order_no), order=order, raw=raw, keys=keys, clock=clock
+        )
+    return [(status, state.answer()) for status, state in answers]
 
 
 async def _amend(

@@ -7,6 +7,6 @@ itself (``service.run_import``): batches of rows in one transaction each, idempo
 error report, and a checkpoint that lets a crashed run continue. ``cli`` offers it as
 ``minsheng import <file> --mapping <name>``.
 
-Imported petitions go through ``petition.service.take_in`` like every channel and emit
+Imported petitions go through ``petition.service.take_in_many`` like every channel and emit
 ``intake.petition.received``; they carry no phone numbers, so nobody is texted about history.
 """

@@ -1,8 +1,8 @@
-"""Running an import: rows → mapping → ``take_in``, a batch per transaction, resumable.
+"""Running an import: rows → mapping → ``take_in_many``, a batch per transaction, resumable.
 
 Each batch is one transaction: the batch's external ids are locked and looked up in one
-query each, new rows go through ``petition.service.take_in`` with
-``ExternalRef(mapping.system, external_id)``, known ones are repeats (importing a file twice
+query each, the new rows are stored together by ``petition.service.take_in_many`` (each with
+``ExternalRef(mapping.system, external_id)``), known ones are repeats (importing a file twice
 changes nothing). A repeat whose content differs from what we stored (the same Teddy message
 in another file, with its likes or its reply) keeps the first version on the petition and
 records the new one once in ``external_copy``, as the provincial exchange does.
@@ -79,7 +79,7 @@ async def run_import(
     *,
     report_path: Path | str | None = None,
     progress: bool = True,
-    batch_size: int = 200,
+    batch_size: int = 2000,
     default_region: str = "440306",
     limit: int | None = None,
     clock: Clock = system_clock,
@@ -200,21 +200,21 @@ async def _import_batch(
         for external_id, raw_enc in (await repo.known(db, system=mapping.system, ids=ids)).items()
     }
     copies: list[dict[str, Any]] = []
+    new: list[petition_service.Intake] = []
     for external_id, petition, row in mapped:
         if external_id in stored:
             batch.repeated += 1
             if stored[external_id] != row:
                 copies.append(_copy(external_id, row, keys))
             continue
-        await petition_service.take_in(
-            db,
-            petition=petition,
-            keys=keys,
-            clock=clock,
-            external=petition_service.ExternalRef(mapping.system, external_id),
+        new.append(
+            petition_service.Intake(
+                petition, petition_service.ExternalRef(mapping.system, external_id)
+            )
         )
         stored[external_id] = row
-        batch.imported += 1
+    await petition_service.take_in_many(db, items=new, keys=keys, clock=clock)
+    batch.imported = len(new)
     batch.enriched = await repo.keep_copies(
         db, system=mapping.system, received_at=clock.now(), copies=copies
     )
