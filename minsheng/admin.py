@@ -13,6 +13,10 @@ from shared.settings import Settings
 
 
 async def dispatch(settings: Settings, args: argparse.Namespace) -> int:
+    if args.admin_command == "holidays":
+        from services.casework.deadline.cli import admin_holidays
+
+        return await admin_holidays(settings, args)
     db = Database(settings, pool_size=1)
     try:
         async with db.transaction("identity") as conn:

@@ -102,6 +102,12 @@ def cmd_admin(args: argparse.Namespace) -> int:
     return asyncio.run(admin.dispatch(get_settings(), args))
 
 
+def cmd_deadline(args: argparse.Namespace) -> int:
+    from services.casework.deadline.cli import deadline_main
+
+    return deadline_main(get_settings(), args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="minsheng", description="Minsheng (民声) case management")
     sub = p.add_subparsers(dest="command", required=True)
@@ -150,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     dl.add_argument("--json", action="store_true")
     dl.set_defaults(func=cmd_deliveries)
 
-    a = sub.add_parser("admin", help="org units and staff")
+    a = sub.add_parser("admin", help="org units, staff and holidays")
     asub = a.add_subparsers(dest="admin_command", required=True)
     ou = asub.add_parser("create-org", help="create an org unit")
     ou.add_argument("--id", required=True)
@@ -177,7 +183,14 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--roles", required=True, help="comma-separated roles")
     st.add_argument("--password", help="prompted when omitted")
     asub.add_parser("list-staff", help="list staff accounts")
+    from services.casework.deadline.cli import add_deadline_arguments, add_holiday_arguments
+
+    add_holiday_arguments(asub.add_parser("holidays", help="holiday and 调休 overrides"))
     a.set_defaults(func=cmd_admin)
+
+    dd = sub.add_parser("deadline", help="when is this due? (explains the days counted)")
+    add_deadline_arguments(dd)
+    dd.set_defaults(func=cmd_deadline)
     return p
 
 

@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     tracking_max_failures: int = 10
     tracking_lock_minutes: int = 15
 
+    # --- Deadlines (services/casework/deadline) ---
+    # The share of a clock's span after which the sweep warns (CaseDeadlineApproachedV1):
+    # 0.8 warns when 80 % of the time from start to due has passed. Strictly between 0 and 1.
+    deadline_warn_share: float = Field(default=0.8, gt=0, lt=1)
+    # --- end of deadlines ---
+
     def database_url_for(self, schema: str) -> str:
         """The SQLAlchemy URL of the database that holds ``schema``."""
         specific = getattr(self, f"{schema}_database_url", None)
