@@ -1,16 +1,15 @@
 """The receipt slip (回执, 接访有回执): tracking number, query code, what happens next and the
-statutory clocks, in Chinese, as HTML (every value escaped) and as PDF (reportlab with the
-built-in CID font ``STSong-Light``: no font file to ship)."""
+statutory clocks, in Chinese, as HTML (every value escaped) and as PDF (``shared.documents.pdf``:
+reportlab with the built-in CID font ``STSong-Light``, no font file to ship)."""
 
 from __future__ import annotations
 
 import html
-import io
 from dataclasses import dataclass
 from datetime import datetime
-from xml.sax.saxutils import escape as xml_escape
 
 from shared.clock import SHANGHAI
+from shared.documents import pdf
 
 SOURCE_LABELS = {"letter": "来信", "visit": "来访"}
 
@@ -23,7 +22,7 @@ NEXT_STEPS: tuple[str, ...] = (
     "对复查意见不服的，可自收到之日起30日内请求复核（第三十五条、第三十六条）。",
     "凭信访编号和查询码可查询办理进度。请妥善保管查询码，不要告知他人。",
 )
-FONT = "STSong-Light"
+FONT = pdf.FONT
 
 
 @dataclass(frozen=True)
@@ -87,18 +86,13 @@ th {{ width: 7em; background: #f3f3f3; }}
 def render_pdf(slip: Slip) -> bytes:
     """CPU-bound (tens of ms): call it in a worker thread."""
     from reportlab.lib.pagesizes import A5
-    from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    body = ParagraphStyle("body", fontName=FONT, fontSize=10, leading=15, wordWrap="CJK")
-    head = ParagraphStyle("head", parent=body, fontSize=16, leading=22, alignment=1)
-    sub = ParagraphStyle("sub", parent=body, fontSize=12, leading=18)
-    x = xml_escape
+    body = pdf.style("body", 10, 15)
+    head = pdf.style("head", 16, 22, alignment=1)
+    sub = pdf.style("sub", 12, 18)
+    x = pdf.escape
     table = Table(
         [[Paragraph(x(k), body), Paragraph(x(v), body)] for k, v in slip.rows()],
         colWidths=[22 * mm, 98 * mm],
@@ -112,14 +106,4 @@ def render_pdf(slip: Slip) -> bytes:
         Paragraph("后续办理与时限", sub),
         *(Paragraph(f"{i}. {x(s)}", body) for i, s in enumerate(NEXT_STEPS, 1)),
     ]
-    out = io.BytesIO()
-    SimpleDocTemplate(
-        out,
-        pagesize=A5,
-        leftMargin=12 * mm,
-        rightMargin=12 * mm,
-        topMargin=12 * mm,
-        bottomMargin=12 * mm,
-        title=TITLE,
-    ).build(story)
-    return out.getvalue()
+    return pdf.build(story, title=TITLE, pagesize=A5, margins_mm=(12, 12, 12, 12))

@@ -1,0 +1,2 @@
+"""Documents the services print: PDF building blocks shared by the registrar's receipt slip
+and casework's notices (``shared.documents.pdf``)."""
