@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     tracking_max_failures: int = 10
     tracking_lock_minutes: int = 15
 
+    # Casework: after this many recorded attempts to reach an unreachable petitioner the
+    # case may be replied to with the attempts on record.
+    casework_unreachable_attempts: int = Field(default=3, ge=1, le=20)
+
     # --- Deadlines (services/casework/deadline) ---
     # The share of a clock's span after which the sweep warns (CaseDeadlineApproachedV1):
     # 0.8 warns when 80 % of the time from start to due has passed. Strictly between 0 and 1.

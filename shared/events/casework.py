@@ -25,6 +25,11 @@ class CaseRegisteredV1(EventPayload):
     accusation: bool = False
     public_message: str
     pii: dict[str, str] | None = None  # sealed contact details for the 五回
+    # additive, casework issue
+    office_unit_id: str | None = None  # the petition office (or discipline unit) that owns it
+    due_at: datetime | None = None  # the first running deadline
+    external_ids: dict[str, str] = Field(default_factory=dict)  # e.g. hotline order_no
+    urgency: str = "normal"
 
 
 class CaseWithdrawnV1(EventPayload):
@@ -50,6 +55,7 @@ class _CaseMilestone(EventPayload):
     occurred_at: datetime
     actor: str
     unit_id: str | None = None
+    unit_name: str | None = None  # the acting unit's name, for partners (integrations §2–3)
     region_code: str | None = None
     category_code: str | None = None
     source: str | None = None
@@ -94,6 +100,7 @@ class CaseAssignedV1(_CaseMilestone):
 
     mode: str  # assign | transfer
     lead_unit_id: str
+    lead_unit_name: str | None = None
     co_unit_ids: list[str] = Field(default_factory=list)
     reassignment: bool = False
 
@@ -132,6 +139,7 @@ class CaseRepliedV1(_CaseMilestone):
     stage: str  # reply | review | reexam
     decisions: list[str]  # per claim: support | explain | reject
     on_time: bool
+    reply_text: str | None = None  # the opinion's text (redacted of phone / ID numbers)
 
 
 class CaseExtendedV1(_CaseMilestone):
@@ -213,3 +221,19 @@ MILESTONES: tuple[type[_CaseMilestone], ...] = (
     CaseDeadlineApproachedV1,
     CaseDeadlineMissedV1,
 )
+
+
+class ApprovalRequestedV1(EventPayload):
+    """An act waits for a head's sign-off (staff alert: 待我审批)."""
+
+    type: ClassVar[str] = "casework.approval.requested"
+    version: ClassVar[int] = 1
+
+    approval_id: int
+    case_id: str
+    tracking_no: str
+    kind: str  # refuse | divert | extend | reply | dispute
+    approver_unit_id: str
+    requested_by: str
+    requested_at: datetime
+    accusation: bool = False

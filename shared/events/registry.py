@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from shared.events.casework import MILESTONES, CaseRegisteredV1, CaseWithdrawnV1
+from shared.events.casework import (
+    MILESTONES,
+    ApprovalRequestedV1,
+    CaseRegisteredV1,
+    CaseWithdrawnV1,
+)
 from shared.events.envelope import EventPayload
 from shared.events.intake import (
     HotlineEvaluationReceivedV1,
@@ -23,6 +28,7 @@ _ALL: list[type[EventPayload]] = [
     CaseRegisteredV1,
     CaseWithdrawnV1,
     *MILESTONES,
+    ApprovalRequestedV1,
 ]
 
 EVENT_TYPES: dict[tuple[str, int], type[EventPayload]] = {(c.type, c.version): c for c in _ALL}

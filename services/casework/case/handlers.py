@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.casework.case import service
+from services.casework.org import directory
 from shared.bus import BusContext
 from shared.bus.consumer import Handler, batch
 from shared.events.envelope import Envelope
@@ -18,7 +19,10 @@ from shared.events.intake import (
 
 async def on_petitions_received(db: AsyncConnection, envs: list[Envelope], ctx: BusContext) -> None:
     await service.register(
-        db, received=[PetitionReceivedV1.model_validate(e.payload) for e in envs], clock=ctx.clock
+        db,
+        received=[PetitionReceivedV1.model_validate(e.payload) for e in envs],
+        clock=ctx.clock,
+        org=await directory(ctx.db),
     )
 
 

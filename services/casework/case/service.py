@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
+import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.casework.case import search, timing
+from services.casework.org import OrgDirectory, Unit
 from shared.bus.outbox import publish_many
 from shared.clock import Clock
 from shared.events.casework import CaseRegisteredV1, CaseWithdrawnV1
@@ -29,26 +33,41 @@ def registered_message(tracking_no: str) -> str:
 
 
 async def register(
-    db: AsyncConnection, *, received: list[PetitionReceivedV1], clock: Clock
+    db: AsyncConnection,
+    *,
+    received: list[PetitionReceivedV1],
+    clock: Clock,
+    org: OrgDirectory,
 ) -> list[str]:
-    """Register each case under the id intake allocated, record it in the history and emit
-    ``casework.case.registered``, set-based. Returns the ids of cases newly registered (a
-    petition already registered is left alone)."""
+    """Register each case under the id intake allocated, give it to the petition offices of
+    its jurisdiction (an accusation: to the discipline units instead), start its clocks,
+    record it in the history and emit ``casework.case.registered`` — set-based. Returns the
+    ids of cases newly registered (a petition already registered is left alone)."""
     if not received:
         return []
     now = clock.now()
+    offices = {r.case_id: _owners(r, org) for r in received}
     rows = await db.execute(
         text(
             """
             INSERT INTO casework.case (case_id, tracking_no, source, channel, title,
                 category_code, region_code, status, accusation, received_at, registered_at,
-                updated_at)
-            SELECT id, t, src, ch, title, cat, reg, 'registered', acc, recv, :now, :now
+                updated_at, content, urgency, people_count, collective, anonymous, person_keys,
+                prior_case_ids, external_ids, source_deadline, pii, office_unit_id, search)
+            SELECT id, t, src, ch, title, cat, reg, 'registered', acc, recv, :now, :now,
+                   body, urg, n, coll, anon, string_to_array(pk, ' '),
+                   string_to_array(prior, ' '), CAST(ext AS jsonb), sdl, CAST(pii AS jsonb),
+                   office, array_to_tsvector(string_to_array(lex, ' '))
             FROM unnest(CAST(:ids AS uuid[]), CAST(:t AS text[]), CAST(:src AS text[]),
                         CAST(:ch AS text[]), CAST(:title AS text[]), CAST(:cat AS text[]),
                         CAST(:reg AS text[]), CAST(:acc AS boolean[]),
-                        CAST(:recv AS timestamptz[]))
-                 AS p(id, t, src, ch, title, cat, reg, acc, recv)
+                        CAST(:recv AS timestamptz[]), CAST(:body AS text[]),
+                        CAST(:urg AS text[]), CAST(:n AS int[]), CAST(:coll AS boolean[]),
+                        CAST(:anon AS boolean[]), CAST(:pk AS text[]), CAST(:prior AS text[]),
+                        CAST(:ext AS text[]), CAST(:sdl AS timestamptz[]), CAST(:pii AS text[]),
+                        CAST(:office AS text[]), CAST(:lex AS text[]))
+                 AS p(id, t, src, ch, title, cat, reg, acc, recv, body, urg, n, coll, anon, pk,
+                      prior, ext, sdl, pii, office, lex)
             ON CONFLICT (case_id) DO NOTHING
             RETURNING case_id
             """
@@ -63,6 +82,21 @@ async def register(
             "reg": [r.region_code for r in received],
             "acc": [r.accusation for r in received],
             "recv": [r.received_at for r in received],
+            "body": [r.content for r in received],
+            "urg": [r.urgency for r in received],
+            "n": [r.people_count for r in received],
+            "coll": [r.collective for r in received],
+            "anon": [r.anonymous for r in received],
+            "pk": [" ".join(_keys(r)) for r in received],
+            "prior": [" ".join(r.prior_case_ids) for r in received],
+            "ext": [orjson.dumps(r.external_ids).decode() for r in received],
+            "sdl": [r.source_deadline for r in received],
+            "pii": [orjson.dumps(r.pii).decode() if r.pii else None for r in received],
+            "office": [
+                next((u.id for u, why in offices[r.case_id] if why == "office"), None)
+                for r in received
+            ],
+            "lex": [" ".join(search.lexemes(f"{r.title} {r.content}")) for r in received],
             "now": now,
         },
     )
@@ -70,6 +104,22 @@ async def register(
     fresh = [r for r in received if r.case_id in new]
     if not fresh:
         return []
+    grants = [(r.case_id, u.id, u.path, why) for r in fresh for u, why in offices[r.case_id]]
+    await db.execute(
+        text(
+            "INSERT INTO casework.case_access (case_id, unit_id, unit_path, reason, since) "
+            "SELECT c, u, p, w, :now FROM unnest(CAST(:c AS uuid[]), CAST(:u AS text[]), "
+            "CAST(:p AS text[]), CAST(:w AS text[])) AS x(c, u, p, w) "
+            "ON CONFLICT (case_id, unit_id) DO NOTHING"
+        ),
+        {
+            "c": [uuid.UUID(g[0]) for g in grants],
+            "u": [g[1] for g in grants],
+            "p": [g[2] for g in grants],
+            "w": [g[3] for g in grants],
+            "now": now,
+        },
+    )
     await db.execute(
         text(
             "INSERT INTO casework.case_history (case_id, occurred_at, action, actor, to_status, "
@@ -77,6 +127,18 @@ async def register(
             "FROM unnest(CAST(:ids AS uuid[])) AS id"
         ),
         {"ids": [uuid.UUID(r.case_id) for r in fresh], "now": now, "actor": SYSTEM},
+    )
+    await timing.start_registered(db, fresh, clock=clock)
+    dues: dict[str, datetime] = dict(
+        (
+            await db.execute(
+                text(
+                    "SELECT case_id::text, due_at FROM casework.case "
+                    "WHERE case_id = ANY(CAST(:ids AS uuid[]))"
+                ),
+                {"ids": [uuid.UUID(r.case_id) for r in fresh]},
+            )
+        ).all()
     )
     await publish_many(
         db,
@@ -96,6 +158,12 @@ async def register(
                     accusation=r.accusation,
                     public_message=registered_message(r.tracking_no),
                     pii=r.pii,
+                    office_unit_id=next(
+                        (u.id for u, why in offices[r.case_id] if why == "office"), None
+                    ),
+                    due_at=dues.get(r.case_id),
+                    external_ids=r.external_ids,
+                    urgency=r.urgency,
                 ),
                 r.case_id,
             )
@@ -103,6 +171,22 @@ async def register(
         ],
     )
     return [r.case_id for r in fresh]
+
+
+def _keys(r: PetitionReceivedV1) -> list[str]:
+    keys = list(r.person_keys)
+    if r.person_key and r.person_key not in keys:
+        keys.append(r.person_key)
+    return keys
+
+
+def _owners(r: PetitionReceivedV1, org: OrgDirectory) -> list[tuple[Unit, str]]:
+    """The units a new case is with: the petition offices of its jurisdiction (nearest first,
+    the nearest owns it), or for an accusation the discipline units instead — a petition
+    office never sees an accusation (条例 Art. 30)."""
+    if r.accusation:
+        return [(u, "office") for u in org.discipline_units(r.region_code)]
+    return [(u, "office") for u in org.petition_offices(r.region_code)]
 
 
 # Once replied, a withdrawal no longer ends the case: it is recorded and handling stands.

@@ -1,0 +1,307 @@
+"""Reading cases: the workbench queues, search, and the case detail — each one query for a
+page (no related rows loaded one at a time), always within the caller's scope."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import and_, any_, cast, exists, func, literal, literal_column, or_, select, text
+from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.casework.case import access, acts, search, workflow
+from services.casework.case.schemas import (
+    CaseDetail,
+    CasePage,
+    CaseSummary,
+    ClockView,
+    HistoryItem,
+)
+from services.casework.models import assignment, case, case_clock, case_history
+from services.casework.org import OrgDirectory
+from shared.api.errors import ApiError
+from shared.identity.principal import Principal
+
+QUEUES = ("all", "mine", "unit", "to_sign", "due_soon", "overdue")
+_OPEN = sorted(workflow.OPEN)
+
+
+def _bad_cursor() -> ApiError:
+    return ApiError(422, "invalid_cursor", "翻页游标无效", "invalid cursor", "cursor")
+
+
+def _encode(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(values)).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> list[Any]:
+    try:
+        values = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except Exception:
+        raise _bad_cursor() from None
+    if not isinstance(values, list) or len(values) != 2:
+        raise _bad_cursor()
+    return values
+
+
+def summary(r: Any) -> CaseSummary:
+    return CaseSummary(
+        case_id=str(r["case_id"]),
+        tracking_no=r["tracking_no"],
+        title=r["title"],
+        status=r["status"],
+        source=r["source"],
+        channel=r["channel"],
+        category_code=r["category_code"],
+        region_code=r["region_code"],
+        urgency=r["urgency"],
+        accusation=r["accusation"],
+        lead_unit_id=r["lead_unit_id"],
+        handler_id=str(r["handler_id"]) if r["handler_id"] else None,
+        received_at=r["received_at"],
+        due_at=r["due_at"],
+        updated_at=r["updated_at"],
+    )
+
+
+_SUMMARY_COLUMNS = [
+    case.c.case_id,
+    case.c.tracking_no,
+    case.c.title,
+    case.c.status,
+    case.c.source,
+    case.c.channel,
+    case.c.category_code,
+    case.c.region_code,
+    case.c.urgency,
+    case.c.accusation,
+    case.c.lead_unit_id,
+    case.c.handler_id,
+    case.c.received_at,
+    case.c.due_at,
+    case.c.updated_at,
+]
+
+
+async def page(
+    db: AsyncConnection,
+    principal: Principal,
+    *,
+    queue: str = "all",
+    status: str | None = None,
+    source: str | None = None,
+    category: str | None = None,
+    region: str | None = None,
+    q: str | None = None,
+    due_within_days: int = 3,
+    cursor: str | None = None,
+    limit: int = 25,
+    now: datetime,
+) -> CasePage:
+    """A page of a queue, newest activity first (due queues: soonest deadline first)."""
+    conds: list[Any] = [access.visible(principal)]
+    by_due = queue in ("due_soon", "overdue")
+    if queue == "mine":
+        try:
+            conds.append(case.c.handler_id == uuid.UUID(principal.subject))
+        except ValueError:
+            conds.append(literal_column("false"))
+    elif queue == "unit":
+        unit = principal.org_unit_id or ""
+        conds.append(or_(case.c.lead_unit_id == unit, literal(unit) == any_(case.c.co_unit_ids)))
+        conds.append(case.c.status.in_(_OPEN))
+    elif queue == "to_sign":
+        conds.append(
+            exists(
+                select(1).where(
+                    assignment.c.case_id == case.c.case_id,
+                    assignment.c.unit_id == (principal.org_unit_id or ""),
+                    assignment.c.state == "pending",
+                )
+            )
+        )
+    elif queue == "due_soon":
+        conds += [
+            case.c.due_at >= now,
+            case.c.due_at < now + timedelta(days=due_within_days),
+            case.c.status.in_(_OPEN),
+        ]
+    elif queue == "overdue":
+        conds += [case.c.due_at < now, case.c.status.in_(_OPEN)]
+    if status:
+        conds.append(case.c.status == status)
+    if source:
+        conds.append(case.c.source == source)
+    if category:
+        conds.append(case.c.category_code.startswith(category, autoescape=True))
+    if region:
+        conds.append(case.c.region_code.startswith(region, autoescape=True))
+    if q:
+        tsq = search.query(q)
+        if tsq is None:
+            raise ApiError(
+                422, "empty_query", "检索词中没有可检索的文字", "nothing searchable in q", "q"
+            )
+        conds.append(case.c.search.op("@@")(cast(tsq, TSQUERY)))
+    key = case.c.due_at if by_due else case.c.updated_at
+    if cursor:
+        value, last_id = _decode(cursor)
+        try:
+            at = datetime.fromisoformat(value)
+            last = uuid.UUID(last_id)
+        except (TypeError, ValueError):
+            raise _bad_cursor() from None
+        conds.append(
+            or_(key > at, and_(key == at, case.c.case_id > last))
+            if by_due
+            else or_(key < at, and_(key == at, case.c.case_id < last))
+        )
+    order = [key.asc(), case.c.case_id.asc()] if by_due else [key.desc(), case.c.case_id.desc()]
+    rows = (
+        (
+            await db.execute(
+                select(*_SUMMARY_COLUMNS).where(*conds).order_by(*order).limit(limit + 1)
+            )
+        )
+        .mappings()
+        .all()
+    )
+    items = [summary(r) for r in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last_row = rows[limit - 1]
+        mark = last_row["due_at"] if by_due else last_row["updated_at"]
+        next_cursor = _encode([mark.isoformat(), str(last_row["case_id"])])
+    return CasePage(items=items, next_cursor=next_cursor)
+
+
+def _history(r: Any) -> HistoryItem:
+    return HistoryItem(
+        at=r["occurred_at"],
+        action=r["action"],
+        actor=r["actor"],
+        from_status=r["from_status"],
+        to_status=r["to_status"],
+        reason=r["reason"],
+        details=r["details"],
+    )
+
+
+def acts_for(principal: Principal, row: dict[str, Any]) -> list[str]:
+    """The acts the caller's roles allow in the case's state (unit checks apply on acting)."""
+    roles = acts.effective_roles(principal, row)
+    return [
+        name
+        for name in workflow.allowed_acts(row["status"])
+        if not roles.isdisjoint(workflow.ACTS[name].roles)
+    ]
+
+
+async def detail(
+    db: AsyncConnection, principal: Principal, case_id: str, org: OrgDirectory
+) -> CaseDetail:
+    row = await access.load(db, principal, case_id)
+    clocks = (
+        await db.execute(
+            select(case_clock)
+            .where(case_clock.c.case_id == row["case_id"])
+            .order_by(case_clock.c.id)
+        )
+    ).mappings()
+    history = (
+        (
+            await db.execute(
+                select(case_history)
+                .where(case_history.c.case_id == row["case_id"])
+                .order_by(case_history.c.id)
+            )
+        )
+        .mappings()
+        .all()
+    )
+    base = summary(row).model_dump()
+    return CaseDetail(
+        **base,
+        content=row["content"],
+        people_count=row["people_count"],
+        collective=row["collective"],
+        anonymous=row["anonymous"],
+        handling_path=row["handling_path"],
+        major=row["major"],
+        office_unit_id=row["office_unit_id"],
+        co_unit_ids=list(row["co_unit_ids"]),
+        review_unit_id=row["review_unit_id"],
+        contact_attempts=row["contact_attempts"],
+        contacted=row["contacted"],
+        transfers=row["transfers"],
+        evaluation=row["evaluation"],
+        route_suggestion=row["route_suggestion"],
+        allowed_acts=acts_for(principal, row),
+        clocks=[
+            ClockView(
+                kind=c["kind"],
+                started_at=c["started_at"],
+                due_at=c["due_at"],
+                provisional=c["provisional"],
+                extended_days=c["extended_days"],
+                paused=c["paused_at"] is not None,
+                stopped_at=c["stopped_at"],
+                missed=c["missed_at"] is not None,
+            )
+            for c in clocks
+        ],
+        timeline=[_history(h) for h in history if h["public"]],
+        internal=[_history(h) for h in history if not h["public"]],
+    )
+
+
+async def handover(
+    db: AsyncConnection,
+    principal: Principal,
+    *,
+    from_staff: uuid.UUID,
+    to_staff: uuid.UUID,
+    reason: str,
+    now: datetime,
+) -> int:
+    """Hand every open case of a departing handler to another (recorded per case)."""
+    moved = (
+        (
+            await db.execute(
+                case.update()
+                .where(
+                    case.c.handler_id == from_staff,
+                    case.c.status.in_(_OPEN),
+                    access.visible(principal),
+                )
+                .values(handler_id=to_staff, updated_at=now)
+                .returning(case.c.case_id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if moved:
+        await db.execute(
+            text(
+                "INSERT INTO casework.case_history (case_id, occurred_at, action, actor, "
+                "actor_unit_id, reason, details) SELECT c, :now, 'handover', :a, :u, :r, "
+                "CAST(:d AS jsonb) FROM unnest(CAST(:ids AS uuid[])) AS c"
+            ),
+            {
+                "now": now,
+                "a": principal.subject,
+                "u": principal.org_unit_id,
+                "r": reason,
+                "d": orjson.dumps({"from": str(from_staff), "to": str(to_staff)}).decode(),
+                "ids": list(moved),
+            },
+        )
+    return len(moved)
+
+
+__all__ = ["QUEUES", "detail", "func", "handover", "page"]

@@ -1,0 +1,246 @@
+"""The statutory workflow through the staff API against real PostgreSQL: every path of
+domain §2 — acceptance, refusal and diversion (approved), assignment, objection, unit
+disputes, signing, contacts, replies (major ones approved), extensions, evaluation, closing,
+review and re-examination — each recorded and each emitting its milestone."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import text
+
+from shared.db import Database
+from shared.settings import Settings
+from tests.casework_world import BASE, World, casework_world
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+REPLY = {
+    "summary": "经调查核实，停车管理费收取无依据，已责令退还。",
+    "claims": [
+        {
+            "claim": "退还多收的停车管理费",
+            "decision": "support",
+            "facts": "物业公司自2025年起每月加收停车管理费",
+            "basis": "《物业管理条例》第四十条",
+        }
+    ],
+}
+
+
+async def _to_in_progress(w: World) -> str:
+    case_id = await w.register()
+    assert (
+        await w.act("officer", case_id, "accept", {"handling_path": "claim"})
+    ).status_code == 200
+    r = await w.act("officer", case_id, "assign",
+                    {"mode": "assign", "lead_unit_id": w.units["housing"]})  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert (await w.act("housing", case_id, "sign")).status_code == 200
+    r = await w.act("housing", case_id, "contact", {"method": "phone", "reached": True})
+    assert r.status_code == 200, r.text
+    return case_id
+
+
+async def test_the_whole_path_to_reexamination(settings: Settings, db: Database) -> None:
+    async with casework_world(settings, db) as w:
+        case_id = await _to_in_progress(w)
+        assert await w.status(case_id) == "in_progress"
+        r = await w.act("housing", case_id, "reply", REPLY)
+        assert r.status_code == 200, r.text
+        r = await w.act("officer", case_id, "evaluate",
+                        {"unit_rating": "dissatisfied", "office_rating": "satisfied",
+                         "reason": "退款未到账"})  # fmt: skip
+        assert r.status_code == 200, r.text
+        assert (await w.act("officer", case_id, "close", {"resolved": False})).status_code == 200
+        r = await w.act("registrar", case_id, "request_review", {"reason": "不服处理意见"})
+        assert r.status_code == 200, r.text
+        # the district government (the housing bureau's own government) reviews
+        detail = (await w.client.get(f"{BASE}/cases/{case_id}", headers=w.h("gov_leader"))).json()
+        assert detail["review_unit_id"] == w.units["gov"]
+        assert "decide_review" in detail["allowed_acts"]
+        # a leader of the city cannot decide a review that is the district's
+        r = await w.act("city_leader", case_id, "decide_review",
+                        {"outcome": "upheld", "opinion": "维持", "facts": "同上", "basis": "条例第35条"})  # fmt: skip
+        assert r.status_code in (403, 404), r.text
+        r = await w.act("gov_leader", case_id, "decide_review",
+                        {"outcome": "upheld", "opinion": "维持原处理意见", "facts": "属实",
+                         "basis": "《信访工作条例》第三十五条"})  # fmt: skip
+        assert r.status_code == 200, r.text
+        r = await w.act("registrar", case_id, "request_reexam", {"reason": "仍不服"})
+        assert r.status_code == 200, r.text
+        assert (
+            await w.act("city_leader", case_id, "pause", {"reason": "举行听证"})
+        ).status_code == 200
+        assert (
+            await w.act("city_leader", case_id, "resume", {"reason": "听证结束"})
+        ).status_code == 200
+        r = await w.act("city_leader", case_id, "decide_reexam",
+                        {"outcome": "upheld", "opinion": "维持复查意见", "facts": "属实",
+                         "basis": "《信访工作条例》第三十六条"})  # fmt: skip
+        assert r.status_code == 200, r.text
+        assert await w.status(case_id) == "reexamined"
+        assert await w.events(case_id) == [
+            "casework.case.registered",
+            "casework.case.accepted",
+            "casework.case.assigned",
+            "casework.case.signed",
+            "casework.case.contacted",
+            "casework.case.replied",
+            "casework.case.evaluated",
+            "casework.case.closed",
+            "casework.case.review_requested",
+            "casework.case.reviewed",
+            "casework.case.review_requested",
+            "casework.case.reviewed",
+        ]
+        detail = (await w.client.get(f"{BASE}/cases/{case_id}", headers=w.h("city_leader"))).json()
+        assert detail["allowed_acts"] == ["note"]  # after 复核 nothing more
+        kinds = {(c["kind"], c["stopped_at"] is not None) for c in detail["clocks"]}
+        assert ("reexam", True) in kinds and ("handle", True) in kinds
+        assert await w.history(case_id) == [
+            "register", "accept", "assign", "sign", "contact", "reply", "evaluate", "close",
+            "request_review", "decide_review", "request_reexam", "pause", "resume",
+            "decide_reexam",
+        ]  # fmt: skip
+
+
+async def test_refusal_needs_the_heads_approval_and_a_return_changes_nothing(
+    settings: Settings, db: Database
+) -> None:
+    async with casework_world(settings, db) as w:
+        case_id = await w.register()
+        body = {"kind": "not_accepted", "reason": "不属于信访事项受理范围",
+                "where_to_go": "请向人民法院提起诉讼"}  # fmt: skip
+        r = await w.act("officer", case_id, "refuse", body)
+        assert r.status_code == 200, r.text
+        first = r.json()["approval_id"]
+        assert first and await w.status(case_id) == "registered"
+        # one pending request of a kind at a time
+        assert (await w.act("officer", case_id, "refuse", body)).status_code == 409
+        waiting = (await w.client.get(f"{BASE}/approvals", headers=w.h("office_lead"))).json()
+        assert [a["id"] for a in waiting] == [first]
+        assert (await w.client.get(f"{BASE}/approvals", headers=w.h("officer"))).json() == []
+        # the officer cannot approve their own request
+        r = await w.client.post(f"{BASE}/approvals/{first}/decision", json={"decision": "approve"},
+                                headers=w.h("officer"))  # fmt: skip
+        assert r.status_code in (403, 404)
+        r = await w.client.post(f"{BASE}/approvals/{first}/decision",
+                                json={"decision": "return", "comment": "理由不充分"},
+                                headers=w.h("office_lead"))  # fmt: skip
+        assert r.status_code == 200 and r.json()["state"] == "returned"
+        assert await w.status(case_id) == "registered"
+        second = (await w.act("officer", case_id, "refuse", body)).json()["approval_id"]
+        r = await w.client.post(f"{BASE}/approvals/{second}/decision",
+                                json={"decision": "approve"}, headers=w.h("office_lead"))  # fmt: skip
+        assert r.status_code == 200, r.text
+        assert await w.status(case_id) == "not_accepted"
+        assert await w.events(case_id) == ["casework.case.registered", "casework.case.refused"]
+        async with db.transaction("casework") as conn:
+            actor = await conn.scalar(
+                text("SELECT details->>'approved_by' FROM casework.case_history "
+                     "WHERE case_id = :c AND action = 'refuse'"), {"c": uuid.UUID(case_id)})  # fmt: skip
+        assert actor == w.staff_ids["office_lead"]
+
+
+async def test_objection_returns_the_case_and_the_unit_loses_sight_of_it(
+    settings: Settings, db: Database
+) -> None:
+    async with casework_world(settings, db) as w:
+        case_id = await w.register()
+        await w.act("officer", case_id, "accept", {"handling_path": "claim"})
+        await w.act(
+            "officer", case_id, "assign", {"mode": "transfer", "lead_unit_id": w.units["hrss"]}
+        )
+        assert (
+            await w.client.get(f"{BASE}/cases/{case_id}", headers=w.h("hrss"))
+        ).status_code == 200
+        r = await w.act("hrss", case_id, "object", {"reason": "物业收费不属本局职责"})
+        assert r.status_code == 200, r.text
+        assert await w.status(case_id) == "accepted"
+        assert (
+            await w.client.get(f"{BASE}/cases/{case_id}", headers=w.h("hrss"))
+        ).status_code == 404
+        # the office disputes: the common superior (the district government) decides
+        r = await w.act("officer", case_id, "dispute",
+                        {"unit_ids": [w.units["housing"], w.units["hrss"]], "reason": "职责不清"})  # fmt: skip
+        approval_id = r.json()["approval_id"]
+        waiting = (await w.client.get(f"{BASE}/approvals", headers=w.h("gov_leader"))).json()
+        assert [a["id"] for a in waiting] == [approval_id]
+        r = await w.client.post(f"{BASE}/approvals/{approval_id}/decision",
+                                json={"decision": "approve", "lead_unit_id": w.units["housing"]},
+                                headers=w.h("gov_leader"))  # fmt: skip
+        assert r.status_code == 200, r.text
+        assert await w.status(case_id) == "assigned"
+        detail = (await w.client.get(f"{BASE}/cases/{case_id}", headers=w.h("housing"))).json()
+        assert detail["lead_unit_id"] == w.units["housing"] and detail["transfers"] == 2
+
+
+async def test_reply_needs_contact_or_recorded_attempts_and_major_replies_are_approved(
+    settings: Settings, db: Database
+) -> None:
+    async with casework_world(settings, db) as w:
+        case_id = await w.register()
+        await w.act("officer", case_id, "accept", {"handling_path": "claim", "major": True})
+        await w.act(
+            "officer", case_id, "assign", {"mode": "assign", "lead_unit_id": w.units["housing"]}
+        )
+        await w.act("housing", case_id, "sign")
+        for _ in range(2):
+            r = await w.act("housing", case_id, "contact", {"method": "phone", "reached": False})
+            assert r.status_code == 200
+        r = await w.act("housing", case_id, "reply", REPLY)
+        assert r.status_code == 409 and r.json()["errors"][0]["code"] == "petitioner_not_contacted"
+        await w.act("housing", case_id, "contact", {"method": "letter", "reached": False})
+        r = await w.act("housing", case_id, "reply", REPLY)
+        assert r.status_code == 200, r.text
+        approval_id = r.json()["approval_id"]
+        assert approval_id and await w.status(case_id) == "in_progress"
+        r = await w.client.post(f"{BASE}/approvals/{approval_id}/decision",
+                                json={"decision": "approve"}, headers=w.h("housing_lead"))  # fmt: skip
+        assert r.status_code == 200, r.text
+        assert await w.status(case_id) == "replied"
+
+
+async def test_extension_is_bounded_approved_and_moves_the_clock(
+    settings: Settings, db: Database
+) -> None:
+    async with casework_world(settings, db) as w:
+        case_id = await _to_in_progress(w)
+        r = await w.act("housing", case_id, "extend", {"days": 31, "reason": "复杂"})
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "days"
+        before = (await w.client.get(f"{BASE}/cases/{case_id}", headers=w.h("housing"))).json()
+        handle = next(c for c in before["clocks"] if c["kind"] == "handle")
+        r = await w.act("housing", case_id, "extend", {"days": 30, "reason": "需多部门会商"})
+        approval_id = r.json()["approval_id"]
+        r = await w.client.post(f"{BASE}/approvals/{approval_id}/decision",
+                                json={"decision": "approve"}, headers=w.h("housing_lead"))  # fmt: skip
+        assert r.status_code == 200, r.text
+        after = (await w.client.get(f"{BASE}/cases/{case_id}", headers=w.h("housing"))).json()
+        extended = next(c for c in after["clocks"] if c["kind"] == "handle")
+        assert extended["extended_days"] == 30 and extended["due_at"] > handle["due_at"]
+        assert "casework.case.extended" in await w.events(case_id)
+
+
+async def test_forbidden_acts_change_nothing(settings: Settings, db: Database) -> None:
+    async with casework_world(settings, db) as w:
+        case_id = await w.register()
+        before = await w.history(case_id)
+        checks = [
+            ("housing", "sign", {}, 404),  # not assigned to housing: cannot even see it
+            ("officer", "sign", {}, 403),  # a petition officer does not sign for cases
+            ("officer", "reply", REPLY, 403),
+            ("officer", "close", {}, 409),  # registered: cannot close
+            ("officer", "accept", {"handling_path": "nonsense"}, 422),
+            ("officer", "accept", {"handling_path": "claim", "extra": 1}, 422),
+            ("officer", "fly", {}, 404),
+            ("analyst", "accept", {"handling_path": "claim"}, 403),
+        ]
+        for who, act, body, status in checks:
+            r = await w.act(who, case_id, act, body)
+            assert r.status_code == status, (who, act, r.text)
+            assert r.json()["errors"][0]["code"]
+        assert await w.history(case_id) == before
+        assert await w.events(case_id) == ["casework.case.registered"]
+        assert await w.status(case_id) == "registered"

@@ -1,0 +1,100 @@
+"""The workflow as a state machine (hypothesis): whatever sequence of acts is tried, a case
+only ever moves along the flow of domain §2, and a forbidden act changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+from services.casework.case import workflow as wf
+
+# What the flow allows, written out from domain §2 independently of the ACTS table.
+EXPECTED_EDGES = {
+    (wf.REGISTERED, wf.ACCEPTED),
+    (wf.REGISTERED, wf.NOT_ACCEPTED),
+    (wf.REGISTERED, wf.DIVERTED),
+    (wf.ACCEPTED, wf.DIVERTED),
+    (wf.ACCEPTED, wf.ASSIGNED),
+    (wf.ASSIGNED, wf.ASSIGNED),  # 改派
+    (wf.SIGNED, wf.ASSIGNED),
+    (wf.IN_PROGRESS, wf.ASSIGNED),
+    (wf.ASSIGNED, wf.SIGNED),
+    (wf.ASSIGNED, wf.ACCEPTED),  # objected: back to the office
+    (wf.SIGNED, wf.IN_PROGRESS),
+    (wf.IN_PROGRESS, wf.IN_PROGRESS),
+    (wf.IN_PROGRESS, wf.REPLIED),
+    (wf.REPLIED, wf.EVALUATED),
+    (wf.REPLIED, wf.CLOSED),
+    (wf.EVALUATED, wf.CLOSED),
+    (wf.REPLIED, wf.REVIEW_REQUESTED),
+    (wf.EVALUATED, wf.REVIEW_REQUESTED),
+    (wf.CLOSED, wf.REVIEW_REQUESTED),
+    (wf.REVIEW_REQUESTED, wf.REVIEWED),
+    (wf.REVIEWED, wf.REEXAM_REQUESTED),
+    (wf.REEXAM_REQUESTED, wf.REEXAMINED),
+}
+
+
+class CaseMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.status = wf.REGISTERED
+        self.path = [wf.REGISTERED]
+        self.replied = False
+
+    @rule(act=st.sampled_from(sorted(wf.ACTS)))
+    def try_act(self, act: str) -> None:
+        before = self.status
+        try:
+            after = wf.next_status(act, before)
+        except wf.TransitionError:
+            assert act not in wf.allowed_acts(before)
+            assert self.status == before  # a forbidden act changes nothing
+            return
+        assert act in wf.allowed_acts(before)
+        if before in wf.TERMINAL:
+            assert after == before and act == "note"
+        if after != before:
+            assert (before, after) in EXPECTED_EDGES, (act, before, after)
+        if after == wf.REPLIED:
+            self.replied = True
+        self.status = after
+        self.path.append(after)
+
+    @invariant()
+    def valid_state(self) -> None:
+        assert self.status in wf.STATES
+
+    @invariant()
+    def review_only_after_a_reply(self) -> None:
+        if self.status in (wf.REVIEW_REQUESTED, wf.REVIEWED, wf.REEXAM_REQUESTED, wf.REEXAMINED):
+            assert self.replied
+
+    @invariant()
+    def nothing_after_the_end(self) -> None:
+        for i, state in enumerate(self.path[:-1]):
+            if state in wf.TERMINAL:
+                assert all(s == state for s in self.path[i:])
+
+
+TestCaseMachine = CaseMachine.TestCase
+TestCaseMachine.settings = settings(max_examples=300, stateful_step_count=40)
+
+
+def test_every_state_is_reachable_from_registered() -> None:
+    seen, frontier = {wf.REGISTERED}, [wf.REGISTERED]
+    while frontier:
+        state = frontier.pop()
+        for act in wf.allowed_acts(state):
+            nxt = wf.next_status(act, state)
+            if nxt not in seen:
+                seen.add(nxt)
+                frontier.append(nxt)
+    assert seen == set(wf.STATES) - {wf.WITHDRAWN}  # withdrawal comes from the petitioner
+
+
+@pytest.mark.parametrize("state", sorted(wf.TERMINAL))
+def test_terminal_states_allow_only_notes(state: str) -> None:
+    assert wf.allowed_acts(state) == ["note"]
