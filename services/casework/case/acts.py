@@ -41,8 +41,8 @@ from services.casework.models import case
 from services.casework.org import OrgDirectory
 from shared.api.errors import ApiError, ErrorItem, validation_items
 from shared.bus.outbox import publish_many
-from shared.crypto import redact
 from shared.clock import Clock
+from shared.crypto import redact
 from shared.events import casework as ev
 from shared.identity.principal import Principal
 from shared.identity.roles import DISCIPLINE_INSPECTOR, LEADER, PETITION_OFFICER, UNIT_LEAD
@@ -618,9 +618,8 @@ def reply_text(body: ReplyIn) -> str:
     """The reply as the petitioner reads it, redacted of phone and ID numbers."""
     lines = [body.summary]
     for i, c in enumerate(body.claims, 1):
-        lines.append(
-            f"{i}. 诉求：{c.claim}；意见：{_DECISION_ZH[c.decision]}；事实：{c.facts}；依据：{c.basis}"
-        )
+        decision = _DECISION_ZH[c.decision]
+        lines.append(f"{i}. 诉求：{c.claim}；意见：{decision}；事实：{c.facts}；依据：{c.basis}")
     lines.append("如不服本处理意见，可自收到之日起30日内向上一级行政机关请求复查。")
     return redact("\n".join(lines))
 
