@@ -228,7 +228,7 @@ def test_bad_arguments() -> None:
     with pytest.raises(ValueError):
         engine.due(at("2025-01-01T00:00:00+08:00"), days=1, hours=1, calendar=LIB)
     with pytest.raises(ValueError):
-        engine.due(datetime(2025, 1, 1), days=1, calendar=LIB)  # noqa: DTZ001
+        engine.due(datetime(2025, 1, 1), days=1, calendar=LIB)
 
 
 # --- properties ----------------------------------------------------------------------------
