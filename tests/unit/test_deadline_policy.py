@@ -100,6 +100,12 @@ def test_district_counts_in_working_days() -> None:
     assert choose("handle", baoan, rows).label == "policy #3 (440306): 宝安 30 days"
     assert choose("register", futian, rows).days == 15  # not that district
     assert choose("object", baoan, rows).label.startswith("statutory:")
+    # a jurisdiction row does not override the hotline classes (the source layer)
+    hot = {**baoan, "source": "hotline", "urgency": "emergency"}
+    assert choose("handle", hot, rows).hours == 2
+    assert choose("handle", {**hot, "urgency": "normal"}, rows).days == 7
+    # but it does apply to a hotline order's other clocks
+    assert choose("register", hot, rows).days == 5
 
 
 def test_most_specific_row_wins() -> None:

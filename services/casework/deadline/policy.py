@@ -10,7 +10,10 @@ label saying which layer that was (it is stored on the clock, for the explanatio
    every region), ``source``, ``case_type`` (a category-code prefix *or* a hotline class)
    and ``urgency`` (NULL matches anything). The most specific matching row wins: the longest
    region prefix first, then the one with more of source / case type / urgency set, then the
-   longer case type, then the newest row.
+   longer case type, then the newest row. A row that names only a region is a
+   jurisdiction row: it overrides the statutory layer but not the source layer (a district's
+   "handle in 30 days" does not turn a 2-hour hotline emergency into 30 days); a row that
+   also names a source, case type or urgency overrides both.
 
 Example: a district (region prefix ``440306``) that counts its 15-day clocks as 5 working
 days and the 60-day one as 30 has rows ``(register, 440306, 5 working days)``,
@@ -148,6 +151,10 @@ def choose(kind: str, context: Mapping[str, Any], rows: Sequence[PolicyRow] = ()
         klass = hotline_class(context)
         rule = HOTLINE_CLASSES[klass]
     matching = [r for r in rows if r.clock == kind and _matches(r, context, klass)]
+    if klass is not None:
+        # the hotline classes are the source layer: a row for a jurisdiction alone (no
+        # source, case type or urgency) sits below it and does not apply
+        matching = [r for r in matching if _specificity(r)[1] > 0]
     if not matching:
         return rule
     best = max(matching, key=_specificity)
