@@ -1,8 +1,8 @@
 """Request and response bodies a router for notices uses (unknown fields refused).
 
-Issuing takes ``{"kind": ..., "context": {...}}``: the ``kind`` selects the context's shape
-(a discriminated union, so the OpenAPI document shows every kind's fields and an error
-names ``context.<field>``). The 文号, tracking number and dates are never sent: the
+Issuing takes ``{"kind": ..., "context": {...}}``; the context's shape depends on the kind
+and is checked by ``service.issue`` (errors name ``context.<field>``); the kinds' listing
+carries each context's JSON schema. The 文号, tracking number and dates are never sent: the
 service fills them in.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -24,89 +24,20 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-def _example(kind: str) -> ConfigDict:
-    return ConfigDict(
+class NoticeIssueIn(_In):
+    """``POST /cases/{case_id}/notices``: pass ``kind`` and ``context`` to ``service.issue``,
+    which validates the context against the kind's fields (``kinds.<Kind>Fields``; their
+    JSON schemas are in ``NoticeKindRead.context_schema``), so an error names the field as
+    ``context.<path>`` whatever the kind."""
+
+    model_config = ConfigDict(
         extra="forbid",
-        str_strip_whitespace=True,
-        json_schema_extra={"examples": [{"kind": kind, "context": EXAMPLES[kind]}]},
+        json_schema_extra={
+            "examples": [{"kind": k, "context": EXAMPLES[k]} for k in ("accept", "reply")]
+        },
     )
-
-
-class IssueAccept(_In):
-    model_config = _example("accept")
-    kind: Literal["accept"]
-    context: kinds.AcceptFields
-
-
-class IssueNotAccept(_In):
-    model_config = _example("not_accept")
-    kind: Literal["not_accept"]
-    context: kinds.NotAcceptFields
-
-
-class IssueNotReaccept(_In):
-    model_config = _example("not_reaccept")
-    kind: Literal["not_reaccept"]
-    context: kinds.NotReacceptFields
-
-
-class IssueTransfer(_In):
-    model_config = _example("transfer")
-    kind: Literal["transfer"]
-    context: kinds.TransferFields
-
-
-class IssueAssign(_In):
-    model_config = _example("assign")
-    kind: Literal["assign"]
-    context: kinds.TransferFields
-
-
-class IssueExtension(_In):
-    model_config = _example("extension")
-    kind: Literal["extension"]
-    context: kinds.ExtensionFields
-
-
-class IssueReply(_In):
-    model_config = _example("reply")
-    kind: Literal["reply"]
-    context: kinds.ReplyFields
-
-
-class IssueReview(_In):
-    model_config = _example("review")
-    kind: Literal["review"]
-    context: kinds.ReviewFields
-
-
-class IssueReexam(_In):
-    model_config = _example("reexam")
-    kind: Literal["reexam"]
-    context: kinds.ReexamFields
-
-
-class IssueMediation(_In):
-    model_config = _example("mediation")
-    kind: Literal["mediation"]
-    context: kinds.MediationFields
-
-
-NoticeIssueIn = Annotated[
-    IssueAccept
-    | IssueNotAccept
-    | IssueNotReaccept
-    | IssueTransfer
-    | IssueAssign
-    | IssueExtension
-    | IssueReply
-    | IssueReview
-    | IssueReexam
-    | IssueMediation,
-    Field(discriminator="kind"),
-]
-"""``POST /cases/{case_id}/notices``: pass ``body.kind`` and ``body.context.model_dump()``
-to ``service.issue``."""
+    kind: kinds.NoticeKind
+    context: dict[str, Any] = Field(description="the kind's fields (see GET notice kinds)")
 
 
 class DeliveryIn(_In):
@@ -174,6 +105,7 @@ class NoticeKindRead(BaseModel):
     title: str
     articles: list[int] = Field(description="articles of the 信访工作条例 (2022) it rests on")
     template_version: str
+    context_schema: dict[str, Any] = Field(description="JSON schema of the kind's context")
 
     @classmethod
     def of(cls, spec: kinds.KindSpec) -> NoticeKindRead:
@@ -182,6 +114,7 @@ class NoticeKindRead(BaseModel):
             title=spec.title,
             articles=list(spec.articles),
             template_version=f"{spec.code}/{spec.version}",
+            context_schema=spec.fields.model_json_schema(),
         )
 
 
