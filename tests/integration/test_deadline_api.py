@@ -79,7 +79,11 @@ async def test_deadline_endpoint(
     api: tuple[httpx.AsyncClient, dict[str, str], dict[str, str]],
 ) -> None:
     client, _, handler = api
-    q = {"start": "2025-09-28T10:00:00+08:00", "days": 5, "working_days": "true"}
+    q: dict[str, str | int] = {
+        "start": "2025-09-28T10:00:00+08:00",
+        "days": 5,
+        "working_days": "true",
+    }
     assert (await client.get("/api/v1/casework/deadline", params=q)).status_code == 401
     r = await client.get("/api/v1/casework/deadline", params=q, headers=handler)
     assert r.status_code == 200, r.text
