@@ -52,9 +52,19 @@ class World:
     staff_ids: dict[str, str]
     clock: Clock
     app: Any
+    settings: Settings
     seq: list[int] = field(default_factory=lambda: [0])
 
     def h(self, who: str) -> dict[str, str]:
+        return self.tokens[who]
+
+    async def login_as(self, unit: str, role: str) -> dict[str, str]:
+        """A token of a (new or existing) staff member of ``unit`` holding only ``role``."""
+        who = f"{unit}:{role}"
+        if who not in self.tokens:
+            token, staff_id = await _staff(self.db, self.settings, self.units[unit], [role], who)
+            self.tokens[who] = token
+            self.staff_ids[who] = staff_id
         return self.tokens[who]
 
     async def register(
@@ -124,6 +134,21 @@ class World:
             return [r[0] for r in rows]
 
 
+async def _staff(
+    db: Database, settings: Settings, unit_id: str, roles: list[str], who: str
+) -> tuple[dict[str, str], str]:
+    username = f"{who.replace(':', '.')}.{uuid.uuid4().hex[:8]}"
+    async with db.transaction("identity") as conn:
+        await identity.create_staff(conn, username=username, display_name=who,
+                                    org_unit_id=unit_id, roles=roles,
+                                    password=PASSWORD)  # fmt: skip
+    async with db.transaction("identity") as conn:
+        result = await identity.authenticate(conn, username=username, password=PASSWORD,
+                                             totp_code=None, clock=system_clock,
+                                             settings=settings)  # fmt: skip
+    return {"Authorization": f"Bearer {result.access_token}"}, str(result.staff.id)
+
+
 def _county() -> str:
     # 45xxyy: counties of a province no other test uses; never ending in 00
     return f"45{random.randrange(10, 99)}{random.randrange(1, 99):02d}"
@@ -165,24 +190,14 @@ async def casework_world(
     tokens: dict[str, dict[str, str]] = {}
     staff_ids: dict[str, str] = {}
     for who, (unit, roles) in STAFF.items():
-        username = f"{who}.{s}"
-        async with db.transaction("identity") as conn:
-            await identity.create_staff(conn, username=username, display_name=who,
-                                        org_unit_id=units[unit], roles=roles,
-                                        password=PASSWORD)  # fmt: skip
-        async with db.transaction("identity") as conn:
-            result = await identity.authenticate(conn, username=username, password=PASSWORD,
-                                                 totp_code=None, clock=system_clock,
-                                                 settings=settings)  # fmt: skip
-        tokens[who] = {"Authorization": f"Bearer {result.access_token}"}
-        staff_ids[who] = str(result.staff.id)
+        tokens[who], staff_ids[who] = await _staff(db, settings, units[unit], roles, who)
     clock: Clock = FixedClock(now) if now else system_clock
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         app.state.clock = clock
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://casework") as client:
-            yield World(client, db, county, units, tokens, staff_ids, clock, app)
+            yield World(client, db, county, units, tokens, staff_ids, clock, app, settings)
 
 
 def days(n: float) -> timedelta:

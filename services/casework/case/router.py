@@ -5,6 +5,7 @@ caller's org subtree (404 outside it); accusations only to discipline inspectors
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
@@ -299,9 +300,16 @@ async def suggest_route(case_id: CaseId, principal: Staff, db: DbDep) -> Respons
     )
 
 
-class RuleView(RuleIn):
+class RuleView(BaseModel):
     id: int
+    region_prefix: str
+    category_prefix: str
+    source: str | None
+    lead_unit_id: str
+    co_unit_ids: list[str]
     active: bool
+    created_at: datetime
+    created_by: str
 
 
 @router.get("/routing-rules", response_model=list[RuleView], summary="Routing rules in force")
@@ -310,7 +318,7 @@ async def list_rules(principal: Staff, db: DbDep) -> Response:
         found = await rules.list_rules(conn)
     return Response(
         orjson.dumps(
-            [RuleView.model_validate(r, from_attributes=False).model_dump() for r in found]
+            [RuleView.model_validate(r).model_dump(mode="json") for r in found]
         ),
         media_type="application/json",
     )

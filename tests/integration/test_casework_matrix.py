@@ -1,0 +1,176 @@
+"""The authorisation matrix of the staff API: every endpoint × every staff role × a unit in
+scope and out of scope, on ordinary and accusation cases. The expectations are written out
+from the rules (architecture §2.6, domain §2, 条例 Art. 30), not computed by the code under
+test: out of scope is 404, a missing role or the wrong unit 403, an accusation is seen by
+discipline inspectors only."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+
+from shared.db import Database
+from shared.identity.roles import STAFF_ROLES
+from shared.settings import Settings
+from tests.casework_world import BASE, World, casework_world
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+ROLES = sorted(STAFF_ROLES)
+UNITS = ["office", "gov", "housing", "discipline"]  # of the case's world
+OTHER = "elsewhere"  # the same roles in another county's office
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def worlds(settings: Settings) -> AsyncIterator[tuple[World, World]]:
+    """One pair of worlds for the module: staff logins are made once per cell."""
+    db = Database(settings, pool_size=4)
+    try:
+        async with casework_world(settings, db) as w, casework_world(settings, db) as other:
+            yield w, other
+    finally:
+        await db.dispose()
+
+
+async def _matrix(w: World, other: World, check) -> list[str]:  # type: ignore[no-untyped-def]
+    """Run ``check(headers, unit, role)`` for every cell; returns the cells that differed."""
+    wrong = []
+    for unit in [*UNITS, OTHER]:
+        for role in ROLES:
+            headers = (
+                await other.login_as("office", role)
+                if unit == OTHER
+                else await w.login_as(unit, role)
+            )
+            got, expected = await check(headers, unit, role)
+            if got != expected:
+                wrong.append(f"{unit}:{role} got {got}, expected {expected}")
+    return wrong
+
+
+def _sees_ordinary(unit: str, role: str) -> bool:
+    return unit in ("office", "gov")  # the office and the government above it; every role
+
+
+def _sees_accusation(unit: str, role: str) -> bool:
+    return unit in ("discipline", "gov") and role == "discipline_inspector"
+
+
+@pytest.mark.parametrize("accusation", [False, True])
+async def test_reading_a_case(worlds: tuple[World, World], accusation: bool) -> None:
+    w, other = worlds
+    case_id = await w.register(accusation=accusation)
+    sees = _sees_accusation if accusation else _sees_ordinary
+
+    async def check(headers, unit, role):  # type: ignore[no-untyped-def]
+        detail = await w.client.get(f"{BASE}/cases/{case_id}", headers=headers)
+        route = await w.client.get(f"{BASE}/cases/{case_id}/route", headers=headers)
+        listed = await w.client.get(f"{BASE}/cases", headers=headers)
+        in_list = case_id in [c["case_id"] for c in listed.json()["items"]]
+        want = 200 if sees(unit, role) else 404
+        return (detail.status_code, route.status_code, in_list), (want, want, want == 200)
+
+    assert await _matrix(w, other, check) == []
+
+
+@pytest.mark.parametrize("accusation", [False, True])
+async def test_accepting_a_case(worlds: tuple[World, World], accusation: bool) -> None:
+    w, other = worlds
+
+    async def check(headers, unit, role):  # type: ignore[no-untyped-def]
+        case_id = await w.register(accusation=accusation)
+        r = await w.client.post(f"{BASE}/cases/{case_id}/acts/accept",
+                                json={"handling_path": "claim"}, headers=headers)  # fmt: skip
+        if accusation:
+            # the discipline unit does the office's part; a government above it sees the
+            # case but is not the unit that accepts it
+            want = (200 if unit == "discipline" else 403) if _sees_accusation(unit, role) else 404
+        elif not _sees_ordinary(unit, role):
+            want = 404
+        else:
+            want = 200 if (unit, role) == ("office", "petition_officer") else 403
+        return r.status_code, want
+
+    assert await _matrix(w, other, check) == []
+
+
+async def test_signing_for_a_case(worlds: tuple[World, World]) -> None:
+    w, other = worlds
+
+    async def check(headers, unit, role):  # type: ignore[no-untyped-def]
+        case_id = await w.register()
+        await w.act("officer", case_id, "accept", {"handling_path": "claim"})
+        r = await w.act("officer", case_id, "assign",
+                        {"mode": "assign", "lead_unit_id": w.units["housing"]})  # fmt: skip
+        assert r.status_code == 200
+        r = await w.client.post(f"{BASE}/cases/{case_id}/acts/sign", json={}, headers=headers)
+        if unit in ("discipline", OTHER):
+            want = 404
+        elif unit == "housing" and role in ("handler", "unit_lead"):
+            want = 200
+        else:
+            want = 403  # sees it (office, government, the unit) but may not sign
+        return r.status_code, want
+
+    assert await _matrix(w, other, check) == []
+
+
+async def test_deciding_an_approval(worlds: tuple[World, World]) -> None:
+    w, other = worlds
+
+    async def check(headers, unit, role):  # type: ignore[no-untyped-def]
+        case_id = await w.register()
+        r = await w.act("officer", case_id, "refuse",
+                        {"kind": "not_accepted", "reason": "不属受理范围",
+                         "where_to_go": "向法院起诉"})  # fmt: skip
+        approval_id = r.json()["approval_id"]
+        waiting = await w.client.get(f"{BASE}/approvals", headers=headers)
+        listed = approval_id in [a["id"] for a in waiting.json()]
+        r = await w.client.post(f"{BASE}/approvals/{approval_id}/decision",
+                                json={"decision": "return", "comment": "再核"},
+                                headers=headers)  # fmt: skip
+        if unit != "office":
+            want = (404, False)  # not their unit's approval
+        elif role in ("unit_lead", "leader"):
+            want = (200, True)
+        else:
+            want = (403, False)
+        return (r.status_code, listed), want
+
+    assert await _matrix(w, other, check) == []
+
+
+async def test_unit_wide_endpoints(worlds: tuple[World, World]) -> None:
+    w, other = worlds
+
+    async def check(headers, unit, role):  # type: ignore[no-untyped-def]
+        rule = await w.client.post(f"{BASE}/routing-rules", headers=headers,
+                                   json={"region_prefix": w.county, "category_prefix": "C01",
+                                         "lead_unit_id": w.units["housing"]})  # fmt: skip
+        rules = await w.client.get(f"{BASE}/routing-rules", headers=headers)
+        handover = await w.client.post(f"{BASE}/handovers", headers=headers,
+                                       json={"from_staff_id": w.staff_ids["housing"],
+                                             "to_staff_id": w.staff_ids["housing"],
+                                             "reason": "调岗"})  # fmt: skip
+        holidays = await w.client.put(f"{BASE}/holidays/2099", headers=headers,
+                                      json={"source": "测试", "days": []})  # fmt: skip
+        due = await w.client.get(f"{BASE}/deadline", headers=headers,
+                                 params={"start": "2025-09-28T10:00:00+08:00", "days": 15})  # fmt: skip
+        got = (rule.status_code, rules.status_code, handover.status_code,
+               holidays.status_code, due.status_code)  # fmt: skip
+        want = (
+            201 if role in ("admin", "petition_officer") else 403,
+            200,
+            # a unit head hands over between handlers of their own unit only
+            (200 if unit == "housing" else 422) if role == "unit_lead" else 403,
+            200 if role == "admin" else 403,
+            200,
+        )
+        return got, want
+
+    assert await _matrix(w, other, check) == []
+
+    r = await w.client.get(f"{BASE}/cases")
+    assert r.status_code == 401
