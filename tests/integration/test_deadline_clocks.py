@@ -226,6 +226,21 @@ async def test_far_future_year_provisional_then_recomputed(db: Database) -> None
             conn, year=2032, days=DAYS_2032, source="测试用假日安排", actor="admin-1"
         )
         assert again.recomputed == 0
+        # a clock counted on the calendar of before the load (a transaction that raced the
+        # load) is caught by the sweep job's backstop
+        late = await new_case(conn, "2031-12-10T09:00:00+08:00")
+        stale_id = await conn.scalar(
+            text(
+                "INSERT INTO casework.case_clock (case_id, kind, started_at, days, policy, "
+                "due_at, provisional) VALUES (:c, 'handle', :s, 60, 'test', :d, true) RETURNING id"
+            ),
+            {"c": late, "s": at("2031-12-10T09:00:00+08:00"), "d": at("2032-02-09T23:59:59+08:00")},
+        )
+        # the other provisional clocks (register, object: 2031 unknown) are already current
+        assert await clocks.recompute_provisional(conn) == 1
+        stale = await clocks.running_clock(conn, late, "handle")
+        assert stale is not None and stale.id == stale_id
+        assert stale.due_at == at("2032-02-16T23:59:59+08:00") and not stale.provisional
 
 
 async def test_december_2026_clock_into_unknown_2027(db: Database) -> None:

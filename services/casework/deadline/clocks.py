@@ -465,6 +465,44 @@ async def recompute_year(
     time or provisional flag changed gets a ``recompute`` event. Stopped clocks are history
     and stay as they were. Returns the number of clocks changed."""
     forget(db)
+    return await _recount_where(
+        db,
+        "extract(year FROM k.started_at AT TIME ZONE 'Asia/Shanghai') <= :y "
+        "AND extract(year FROM k.due_at AT TIME ZONE 'Asia/Shanghai') >= :y",
+        {"y": year},
+        lock="FOR UPDATE OF k",
+        clock=clock,
+        actor=actor,
+        reason=f"holidays of {year} loaded" + (f" ({note})" if note else ""),
+    )
+
+
+async def recompute_provisional(db: AsyncConnection, *, clock: Clock = system_clock) -> int:
+    """Recount the running provisional clocks on the calendar as it is now. A backstop for
+    :func:`recompute_year`: a clock started in a transaction that read the calendar just
+    before a year was loaded, and committed just after, is caught by the next run (the
+    sweep job calls this). Clocks locked by others are left for the next run."""
+    return await _recount_where(
+        db,
+        "k.provisional",
+        {},
+        lock="FOR UPDATE OF k SKIP LOCKED",
+        clock=clock,
+        actor="system",
+        reason="provisional clock recounted on the current calendar",
+    )
+
+
+async def _recount_where(
+    db: AsyncConnection,
+    where: str,
+    params: dict[str, Any],
+    *,
+    lock: str,
+    clock: Clock,
+    actor: str,
+    reason: str,
+) -> int:
     calendar = await calendar_for(db)
     rows = (
         await db.execute(
@@ -474,14 +512,12 @@ async def recompute_year(
                        coalesce((SELECT sum(e.days) FROM casework.clock_event e
                                  WHERE e.clock_id = k.id AND e.kind = 'resume'), 0) AS paused
                 FROM casework.case_clock k
-                WHERE k.stopped_at IS NULL AND k.days IS NOT NULL
-                  AND extract(year FROM k.started_at AT TIME ZONE 'Asia/Shanghai') <= :y
-                  AND extract(year FROM k.due_at AT TIME ZONE 'Asia/Shanghai') >= :y
+                WHERE k.stopped_at IS NULL AND k.days IS NOT NULL AND {where}
                 ORDER BY k.id
-                FOR UPDATE OF k
-                """  # noqa: S608 - column names are ours
+                {lock}
+                """  # noqa: S608 - fragments are ours
             ),
-            {"y": year},
+            params,
         )
     ).all()
     changed: list[tuple[ClockRow, engine.Due]] = []
@@ -495,7 +531,6 @@ async def recompute_year(
     if not changed:
         return 0
     now = clock.now()
-    reason = f"holidays of {year} loaded" + (f" ({note})" if note else "")
     await db.execute(
         text(
             """

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.casework.deadline import clocks
 from shared.bus.consumer import BusContext
 from shared.bus.outbox import publish_many
 from shared.clock import Clock
@@ -108,9 +109,12 @@ async def sweep(
 
 
 async def sweep_job(ctx: dict[str, Any]) -> int:
-    """arq cron job: sweep in transactions of ``BATCH`` until nothing is left; returns the
-    number of events published."""
+    """arq cron job: recount provisional clocks on the current calendar (a backstop for a
+    clock started while its year was being loaded), then sweep in transactions of ``BATCH``
+    until nothing is left; returns the number of events published."""
     bus: BusContext = ctx["bus"]
+    async with bus.db.transaction("casework") as conn:
+        await clocks.recompute_provisional(conn, clock=bus.clock)
     total = 0
     while True:
         async with bus.db.transaction("casework") as conn:
