@@ -25,7 +25,7 @@ from shared.crypto.keys import (
     token_key_id,
 )
 from shared.crypto.masking import mask_address, mask_email, mask_id_number, mask_name, mask_phone
-from shared.crypto.redact import redact
+from shared.crypto.redact import redact, redact_many
 
 __all__ = [
     "PII_AAD",
@@ -47,6 +47,7 @@ __all__ = [
     "normalize_phone",
     "open_pii",
     "redact",
+    "redact_many",
     "seal_pii",
     "token_key_id",
 ]

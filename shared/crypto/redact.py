@@ -8,10 +8,11 @@ replaces them with their masked forms.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from shared.crypto.masking import mask_id_number, mask_phone
 
-__all__ = ["redact"]
+__all__ = ["redact", "redact_many"]
 
 # Full-width digits and punctuation are common in text typed with a Chinese IME. They
 # are mapped one-to-one onto ASCII in a scratch copy, so match offsets still index the
@@ -86,3 +87,38 @@ def redact(text: str) -> str:
         return text
     pieces.append(text[last:])
     return "".join(pieces)
+
+
+# ``redact_many``'s quicker scan, the same matches: every alternative of ``_PATTERN`` starts
+# with a digit, "(" or "+", so the lookahead lets the scan skip all other positions at once
+# instead of trying every alternative there; and only text holding a full-width character
+# needs the scratch copy.
+_QUICK_PATTERN = re.compile(r"(?=[0-9(+])" + _PATTERN.pattern, re.VERBOSE | re.ASCII)
+_ANY_FULLWIDTH = re.compile("[" + "".join(re.escape(chr(c)) for c in _FULLWIDTH) + "]")
+
+
+def _to_ascii(match: re.Match[str]) -> str:
+    return chr(_FULLWIDTH[ord(match.group())])
+
+
+def redact_many(texts: Iterable[str | None]) -> list[str | None]:
+    """``redact`` for many texts (a batch of petitions): exactly the same output, several
+    times quicker on long text. ``None`` stays ``None``."""
+    out: list[str | None] = []
+    for text in texts:
+        if not text:
+            out.append(text)
+            continue
+        scratch = _ANY_FULLWIDTH.sub(_to_ascii, text)
+        pieces: list[str] = []
+        last = 0
+        for match in _QUICK_PATTERN.finditer(scratch):
+            pieces.append(text[last : match.start()])
+            pieces.append(_mask(match, text))
+            last = match.end()
+        if pieces:
+            pieces.append(text[last:])
+            out.append("".join(pieces))
+        else:
+            out.append(text)
+    return out
