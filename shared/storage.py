@@ -8,7 +8,7 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class ObjectStore(Protocol):
@@ -44,3 +44,8 @@ class LocalObjectStore:
 
     async def get(self, key: str) -> bytes:
         return self._path(key).read_bytes()
+
+
+def object_store(settings: Any) -> LocalObjectStore:
+    """The object store of this deployment (the embedded run: under the data dir)."""
+    return LocalObjectStore(settings.data_dir.resolve() / "objects")

@@ -19,9 +19,11 @@ from services.casework.app import create_app
 from services.casework.case import service as case_service
 from services.casework.org import directory
 from shared.clock import Clock, FixedClock, system_clock
+from shared.crypto import seal_pii
 from shared.db import Database
 from shared.events.intake import PetitionReceivedV1
 from shared.identity import service as identity
+from shared.security import keys_for
 from shared.settings import Settings
 
 PASSWORD = "correct-horse-1"
@@ -77,6 +79,7 @@ class World:
         received_at: datetime | None = None,
         urgency: str = "normal",
         category_code: str | None = HOUSING_CATEGORY,
+        contact: dict[str, str] | None = None,
     ) -> str:
         self.seq[0] += 1
         case_id = str(uuid.uuid4())
@@ -92,6 +95,7 @@ class World:
             received_at=received_at or self.clock.now(),
             accusation=accusation,
             urgency=urgency,
+            pii=seal_pii(keys_for(self.settings).ring, contact) if contact else None,
         )
         org = await directory(self.db)
         async with self.db.transaction("casework") as conn:

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services.casework.case import router as case_router
 from services.casework.deadline import router as deadline_router
+from services.casework.notice import router as notice_router
 from shared.api.app import create_service_app
 from shared.settings import Settings
 
@@ -13,7 +14,7 @@ from shared.settings import Settings
 def create_app(settings: Settings | None = None) -> FastAPI:
     return create_service_app(
         "casework",
-        [case_router.router, deadline_router.router],
+        [case_router.router, deadline_router.router, notice_router.router],
         settings=settings,
         title="Minsheng casework (办理)",
         description="Cases, routing, deadlines, replies and notices.",

@@ -20,10 +20,12 @@ from services.casework.case.schemas import (
     CaseSummary,
     ClockView,
     HistoryItem,
+    Petitioner,
 )
 from services.casework.models import assignment, case, case_clock, case_history
 from services.casework.org import OrgDirectory
 from shared.api.errors import ApiError
+from shared.crypto import KeyRing, mask_name, mask_phone, open_pii
 from shared.identity.principal import Principal
 
 QUEUES = ("all", "mine", "unit", "to_sign", "due_soon", "overdue")
@@ -201,8 +203,24 @@ def acts_for(principal: Principal, row: dict[str, Any]) -> list[str]:
     ]
 
 
+def petitioner(row: dict[str, Any], principal: Principal, ring: KeyRing) -> Petitioner | None:
+    """The petitioner's name and phone, masked unless the caller's role needs them; never the
+    query code that travels in the same sealed envelope."""
+    if row["anonymous"] or not row["pii"]:
+        return None
+    data = open_pii(ring, row["pii"])
+    name, phone = data.get("name"), data.get("phone")
+    if principal.can_unmask():
+        return Petitioner(name=name, phone=phone, masked=False)
+    return Petitioner(
+        name=mask_name(name) if name else None,
+        phone=mask_phone(phone) if phone else None,
+        masked=True,
+    )
+
+
 async def detail(
-    db: AsyncConnection, principal: Principal, case_id: str, org: OrgDirectory
+    db: AsyncConnection, principal: Principal, case_id: str, org: OrgDirectory, ring: KeyRing
 ) -> CaseDetail:
     row = await access.load(db, principal, case_id)
     clocks = (
@@ -227,6 +245,7 @@ async def detail(
     return CaseDetail(
         **base,
         content=row["content"],
+        petitioner=petitioner(row, principal, ring),
         people_count=row["people_count"],
         collective=row["collective"],
         anonymous=row["anonymous"],

@@ -5,8 +5,8 @@ caller's org subtree (404 outside it); accusations only to discipline inspectors
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -142,10 +142,10 @@ async def list_cases(
     responses=_ERRORS,
     summary="A case: its data, clocks, public timeline and internal records kept apart",
 )
-async def get_case(case_id: CaseId, principal: Staff, db: DbDep) -> Response:
+async def get_case(case_id: CaseId, principal: Staff, db: DbDep, settings: SettingsDep) -> Response:
     org = await directory(db)
     async with db.transaction("casework") as conn:
-        found = await queries.detail(conn, principal, case_id, org)
+        found = await queries.detail(conn, principal, case_id, org, keys_for(settings).ring)
     return _json(found)
 
 
@@ -317,9 +317,7 @@ async def list_rules(principal: Staff, db: DbDep) -> Response:
     async with db.transaction("casework") as conn:
         found = await rules.list_rules(conn)
     return Response(
-        orjson.dumps(
-            [RuleView.model_validate(r).model_dump(mode="json") for r in found]
-        ),
+        orjson.dumps([RuleView.model_validate(r).model_dump(mode="json") for r in found]),
         media_type="application/json",
     )
 

@@ -227,8 +227,17 @@ class CaseSummary(BaseModel):
     updated_at: datetime
 
 
+class Petitioner(BaseModel):
+    name: str | None = None
+    phone: str | None = None
+    masked: bool = Field(description="true unless the caller's role needs the real values")
+
+
 class CaseDetail(CaseSummary):
     content: str
+    petitioner: Petitioner | None = Field(
+        None, description="contact details (masked by role); null for anonymous petitions"
+    )
     people_count: int
     collective: bool
     anonymous: bool
