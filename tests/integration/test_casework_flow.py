@@ -244,3 +244,22 @@ async def test_forbidden_acts_change_nothing(settings: Settings, db: Database) -
         assert await w.history(case_id) == before
         assert await w.events(case_id) == ["casework.case.registered"]
         assert await w.status(case_id) == "registered"
+
+
+async def test_withdrawal_ends_the_case_and_its_clocks_before_the_reply(
+    settings: Settings, db: Database
+) -> None:
+    from services.casework.case import service
+    from shared.events.intake import PetitionWithdrawnV1
+
+    async with casework_world(settings, db) as w:
+        case_id = await _to_in_progress(w)
+        event = PetitionWithdrawnV1(case_id=case_id, tracking_no="T", by="petitioner",
+                                    reason="已解决", withdrawn_at=w.clock.now())  # fmt: skip
+        async with db.transaction("casework") as conn:
+            assert await service.withdraw(conn, withdrawn=event, clock=w.clock)
+        assert await w.status(case_id) == "withdrawn"
+        detail = (await w.client.get(f"{BASE}/cases/{case_id}", headers=w.h("officer"))).json()
+        assert detail["due_at"] is None and all(c["stopped_at"] for c in detail["clocks"])
+        assert detail["allowed_acts"] == ["note"]
+        assert (await w.act("housing", case_id, "reply", REPLY)).status_code == 409

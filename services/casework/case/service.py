@@ -253,10 +253,13 @@ async def withdraw(db: AsyncConnection, *, withdrawn: PetitionWithdrawnV1, clock
         return False
     await db.execute(
         text(
-            "UPDATE casework.case SET status = 'withdrawn', updated_at = :now WHERE case_id = :id"
+            "UPDATE casework.case SET status = 'withdrawn', updated_at = :now, closed_at = :now "
+            "WHERE case_id = :id"
         ),
         {"id": case_id, "now": now},
     )
+    await timing.stop_all(db, case_id, now)
+    await timing.refresh_due(db, [case_id])
     await publish_many(
         db,
         producer=PRODUCER,
