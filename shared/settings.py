@@ -102,6 +102,24 @@ class Settings(BaseSettings):
     deadline_warn_share: float = Field(default=0.8, gt=0, lt=1)
     # --- end of deadlines ---
 
+    # --- Notify (services/notify): the five returns, alerts, evaluations, partner callbacks ---
+    # Quiet hours for non-urgent SMS, Asia/Shanghai wall time "HH:MM"; what falls inside is
+    # held and sent at the end of the quiet period.
+    notify_quiet_start: str = "21:00"
+    notify_quiet_end: str = "08:00"
+    # Non-urgent SMS per phone per rolling hour; more wait until the hour has passed.
+    notify_sms_per_phone_per_hour: int = Field(default=6, ge=1)
+    # Longest SMS body in characters (a long SMS is at most ~5 segments of 67).
+    notify_sms_max_chars: int = Field(default=300, ge=70)
+    notify_email_from: str = "minsheng@localhost"
+    notify_max_attempts: int = Field(default=12, ge=1)  # SMS / e-mail, then dead letter
+    # Cap of the exponential backoff of messages and of partner callbacks (integrations §2).
+    notify_backoff_cap_seconds: float = Field(default=600.0, gt=0)
+    notify_callback_alert_hours: float = Field(default=24.0, gt=0)  # failing this long: alert
+    notify_callback_concurrency: int = Field(default=32, ge=1)
+    notify_evaluation_days: int = Field(default=15, ge=1)  # then 超期未评价
+    # --- end of notify ---
+
     def database_url_for(self, schema: str) -> str:
         """The SQLAlchemy URL of the database that holds ``schema``."""
         specific = getattr(self, f"{schema}_database_url", None)

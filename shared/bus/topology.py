@@ -12,7 +12,30 @@ SUBSCRIPTIONS: dict[str, frozenset[str]] = {
             "intake.petition.supplemented",
         }
     ),
-    "notify": frozenset({"casework.case.registered", "intake.otp.issued"}),
+    # the five returns, staff alerts and partner callbacks follow every casework milestone
+    "notify": frozenset(
+        {
+            "casework.case.registered",
+            "casework.case.withdrawn",
+            "casework.case.accepted",
+            "casework.case.refused",
+            "casework.case.diverted",
+            "casework.case.assigned",
+            "casework.case.objected",
+            "casework.case.signed",
+            "casework.case.contacted",
+            "casework.case.replied",
+            "casework.case.extended",
+            "casework.case.evaluated",
+            "casework.case.review_requested",
+            "casework.case.reviewed",
+            "casework.case.closed",
+            "casework.case.deadline_approached",
+            "casework.case.deadline_missed",
+            "casework.approval.requested",
+            "intake.otp.issued",
+        }
+    ),
     "analytics": frozenset(
         {
             "intake.petition.received",

@@ -17,6 +17,7 @@ from shared.events.intake import (
     PetitionSupplementedV1,
     PetitionWithdrawnV1,
 )
+from shared.events.notify import EvaluationRecordedV1
 
 _ALL: list[type[EventPayload]] = [
     PetitionReceivedV1,
@@ -29,6 +30,7 @@ _ALL: list[type[EventPayload]] = [
     CaseWithdrawnV1,
     *MILESTONES,
     ApprovalRequestedV1,
+    EvaluationRecordedV1,
 ]
 
 EVENT_TYPES: dict[tuple[str, int], type[EventPayload]] = {(c.type, c.version): c for c in _ALL}

@@ -19,16 +19,19 @@ async def add_messages(db: AsyncConnection, rows: list[dict[str, Any]]) -> int:
     re-delivered events add nothing. Returns how many were new."""
     if not rows:
         return 0
+    cols = ("m", "e", "r", "ch", "k", "c", "re", "be", "u", "t", "se", "at", "h")
     result = await db.execute(
         text(
             "INSERT INTO notify.message (message_id, event_id, recipient_hash, channel, kind, "
-            "case_id, recipient_enc, body_enc) "
+            "case_id, recipient_enc, body_enc, urgent, template, subject_enc, next_attempt_at, "
+            "held) "
             "SELECT * FROM unnest(CAST(:m AS uuid[]), CAST(:e AS uuid[]), CAST(:r AS text[]), "
             "CAST(:ch AS text[]), CAST(:k AS text[]), CAST(:c AS uuid[]), CAST(:re AS text[]), "
-            "CAST(:be AS text[])) "
+            "CAST(:be AS text[]), CAST(:u AS boolean[]), CAST(:t AS text[]), "
+            "CAST(:se AS text[]), CAST(:at AS timestamptz[]), CAST(:h AS text[])) "
             "ON CONFLICT (event_id, recipient_hash, channel) DO NOTHING RETURNING 1"
         ),
-        {key: [row[key] for row in rows] for key in ("m", "e", "r", "ch", "k", "c", "re", "be")},
+        {key: [row.get(key) for row in rows] for key in cols},
     )
     added = len(result.all())
     if added:
@@ -36,7 +39,9 @@ async def add_messages(db: AsyncConnection, rows: list[dict[str, Any]]) -> int:
     return added
 
 
-async def claim_due(db: AsyncConnection, *, limit: int, lease_seconds: float) -> list[Row[Any]]:
+async def claim_due(
+    db: AsyncConnection, *, limit: int, lease_seconds: float, channels: list[str]
+) -> list[Row[Any]]:
     return list(
         (
             await db.execute(
@@ -49,13 +54,14 @@ async def claim_due(db: AsyncConnection, *, limit: int, lease_seconds: float) ->
                         SELECT message_id FROM notify.message
                         WHERE status = 'pending' AND next_attempt_at <= now()
                           AND (leased_until IS NULL OR leased_until < now())
+                          AND channel = ANY(CAST(:ch AS text[]))
                         ORDER BY next_attempt_at
                         LIMIT :n FOR UPDATE SKIP LOCKED)
                     RETURNING m.message_id, m.channel, m.kind, m.recipient_enc, m.body_enc,
-                              m.attempts
+                              m.attempts, m.urgent, m.recipient_hash, m.subject_enc
                     """
                 ),
-                {"n": limit, "lease": lease_seconds},
+                {"n": limit, "lease": lease_seconds, "ch": channels},
             )
         ).all()
     )
@@ -68,7 +74,7 @@ async def mark_sent(db: AsyncConnection, *, sent: list[tuple[uuid.UUID, str | No
     await db.execute(
         text(
             "UPDATE notify.message m SET status = 'sent', sent_at = now(), provider_ref = u.p, "
-            "leased_until = NULL, last_error = NULL FROM unnest(CAST(:m AS uuid[]), "
+            "leased_until = NULL, last_error = NULL, held = NULL FROM unnest(CAST(:m AS uuid[]), "
             "CAST(:p AS text[])) AS u(id, p) WHERE m.message_id = u.id"
         ),
         {"m": [m for m, _ in sent], "p": [p for _, p in sent]},
@@ -85,6 +91,54 @@ async def mark_retry(
         ),
         {"m": message_id, "err": error, "at": at},
     )
+
+
+async def defer(db: AsyncConnection, *, message_id: uuid.UUID, at: datetime, reason: str) -> None:
+    """Hold a claimed message without spending an attempt (quiet hours, rate limit)."""
+    await db.execute(
+        text(
+            "UPDATE notify.message SET next_attempt_at = :at, leased_until = NULL, held = :why, "
+            "attempts = greatest(attempts - 1, 0) WHERE message_id = :m"
+        ),
+        {"m": message_id, "at": at, "why": reason},
+    )
+
+
+async def sent_in_window(
+    db: AsyncConnection, *, hashes: list[str], since: datetime
+) -> dict[str, list[datetime]]:
+    """The send times of non-urgent SMS per recipient since ``since`` (rate limits)."""
+    if not hashes:
+        return {}
+    rows = (
+        await db.execute(
+            text(
+                "SELECT recipient_hash, sent_at FROM notify.message WHERE channel = 'sms' "
+                "AND NOT urgent AND sent_at IS NOT NULL AND sent_at > :since "
+                "AND recipient_hash = ANY(CAST(:h AS text[])) ORDER BY sent_at"
+            ),
+            {"h": hashes, "since": since},
+        )
+    ).all()
+    out: dict[str, list[datetime]] = {}
+    for h, at in rows:
+        out.setdefault(h, []).append(at)
+    return out
+
+
+async def record_receipt(
+    db: AsyncConnection, *, message_id: uuid.UUID, provider_ref: str, status: str, at: datetime
+) -> bool:
+    """A provider's delivery receipt; True when it matched a message we sent."""
+    return (
+        await db.scalar(
+            text(
+                "UPDATE notify.message SET delivery_status = :s, delivered_at = :at "
+                "WHERE message_id = :m AND (provider_ref IS NULL OR provider_ref = :p) RETURNING 1"
+            ),
+            {"m": message_id, "p": provider_ref, "s": status, "at": at},
+        )
+    ) is not None
 
 
 async def mark_dead(
