@@ -80,6 +80,7 @@ class World:
         urgency: str = "normal",
         category_code: str | None = HOUSING_CATEGORY,
         contact: dict[str, str] | None = None,
+        prior: list[str] | None = None,
     ) -> str:
         self.seq[0] += 1
         case_id = str(uuid.uuid4())
@@ -95,6 +96,7 @@ class World:
             received_at=received_at or self.clock.now(),
             accusation=accusation,
             urgency=urgency,
+            prior_case_ids=prior or [],
             pii=seal_pii(keys_for(self.settings).ring, contact) if contact else None,
         )
         org = await directory(self.db)

@@ -104,6 +104,17 @@ async def test_the_whole_path_to_reexamination(settings: Settings, db: Database)
             "request_review", "decide_review", "request_reexam", "pause", "resume",
             "decide_reexam",
         ]  # fmt: skip
+        # the same matter again after 复核: shown as final, and refused as 不再受理
+        again = await w.register(prior=[case_id])
+        shown = (await w.client.get(f"{BASE}/cases/{again}", headers=w.h("officer"))).json()
+        assert shown["prior_cases"] == [
+            {"case_id": case_id, "tracking_no": detail["tracking_no"], "status": "reexamined",
+             "final": True}
+        ]  # fmt: skip
+        r = await w.act("officer", again, "refuse",
+                        {"kind": "not_reaccepted", "reason": "同一事实和理由已经复核",
+                         "where_to_go": "不再受理", "prior_case_id": case_id})  # fmt: skip
+        assert r.status_code == 200 and r.json()["approval_id"]
 
 
 async def test_refusal_needs_the_heads_approval_and_a_return_changes_nothing(

@@ -233,6 +233,13 @@ class Petitioner(BaseModel):
     masked: bool = Field(description="true unless the caller's role needs the real values")
 
 
+class PriorCase(BaseModel):
+    case_id: str
+    tracking_no: str
+    status: str
+    final: bool = Field(description="re-examined (复核): the same facts are not accepted again")
+
+
 class CaseDetail(CaseSummary):
     content: str
     petitioner: Petitioner | None = Field(
@@ -252,6 +259,9 @@ class CaseDetail(CaseSummary):
     evaluation: dict[str, Any] | None
     route_suggestion: dict[str, Any] | None
     allowed_acts: list[str]
+    prior_cases: list[PriorCase] = Field(
+        default_factory=list, description="earlier petitions on the same matter that we hold"
+    )
     clocks: list[ClockView]
     timeline: list[HistoryItem] = Field(description="public milestones (what the petitioner sees)")
     internal: list[HistoryItem] = Field(description="internal records: notes, objections …")
