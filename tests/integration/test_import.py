@@ -172,14 +172,14 @@ async def test_resume_after_a_crash_continues_from_the_checkpoint(
     settings: Settings, db: Database, clean: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     source = write_csv(tmp_path / "teddy.csv", ROWS)
-    real_take_in_many = import_service.petition_service.take_in_many
+    real_store_many = import_service.petition_service.store_many
 
     async def crash_on_1004(db: Any, **kw: Any) -> Any:
-        if any(i.external.external_id == "1004" for i in kw["items"]):
+        if any(p.external.external_id == "1004" for p in kw["prepared"]):
             raise RuntimeError("power cut")
-        return await real_take_in_many(db, **kw)
+        return await real_store_many(db, **kw)
 
-    monkeypatch.setattr(import_service.petition_service, "take_in_many", crash_on_1004)
+    monkeypatch.setattr(import_service.petition_service, "store_many", crash_on_1004)
     with pytest.raises(RuntimeError, match="power cut"):
         await run(settings, source, "teddy2020", batch_size=2)
     monkeypatch.undo()

@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from functools import lru_cache
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -127,7 +128,9 @@ def _content(value: str, column: str, flags: list[QualityFlag]) -> str:
     return value
 
 
+@lru_cache(maxsize=4096)
 def _category(label: str | None) -> str | None:
+    """Our category for a source's label (few distinct labels per file: looked up once)."""
     found = categories.match_label(label) if label else None
     return found.code if found else None
 

@@ -21,6 +21,18 @@ async def lock_ids(db: AsyncConnection, *, system: str, ids: list[str]) -> None:
     )
 
 
+async def known_ids(db: AsyncConnection, *, system: str, ids: list[str]) -> set[str]:
+    """The ids already imported (a hint when read without the locks)."""
+    rows = await db.execute(
+        text(
+            "SELECT external_id FROM intake.external_ref "
+            "WHERE system = :s AND external_id = ANY(CAST(:ids AS text[]))"
+        ),
+        {"s": system, "ids": ids},
+    )
+    return {r[0] for r in rows}
+
+
 async def known(db: AsyncConnection, *, system: str, ids: list[str]) -> dict[str, str | None]:
     """The ids already imported, with the encrypted raw record kept on their petition."""
     rows = await db.execute(

@@ -14,6 +14,7 @@ external ids make any overlap harmless. A finished run removes its checkpoint.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import csv
 import hashlib
@@ -26,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy.ext.asyncio import AsyncConnection
 from tqdm import tqdm
 
 from services.intake.importer import repository as repo
@@ -58,6 +58,8 @@ class ImportResult:
 
 @dataclass
 class _Batch:
+    rows: int = 0
+    last_row_no: int = 0
     imported: int = 0
     repeated: int = 0
     enriched: int = 0
@@ -79,7 +81,7 @@ async def run_import(
     *,
     report_path: Path | str | None = None,
     progress: bool = True,
-    batch_size: int = 2000,
+    batch_size: int = 1000,
     default_region: str = "440306",
     limit: int | None = None,
     clock: Clock = system_clock,
@@ -99,7 +101,7 @@ async def run_import(
     }
     resumed_after = _resume_point(checkpoint, identity)
     keys = keys_for(settings)
-    database = Database(settings, pool_size=1)
+    database = Database(settings, pool_size=2)  # one storing a batch, one reading ahead
     started = time.perf_counter()
     totals = {"rows_in": 0, "imported": 0, "repeated": 0, "enriched": 0, "rejected": 0}
     finished = True
@@ -113,22 +115,44 @@ async def run_import(
             writer = csv.writer(out)
             if new_report:
                 writer.writerow(REPORT_COLUMNS)
-            for batch_rows in _batches(rows, resumed_after, batch_size, limit):
-                async with database.transaction("intake") as db:
-                    batch = await _import_batch(db, mapping, batch_rows, keys=keys, clock=clock)
+
+            def record(batch: _Batch) -> None:
+                """After a batch committed: its rejects to the report, then the checkpoint."""
                 writer.writerows(
                     (row_no, ext or "", e.field, e.code, e.message_zh, e.message_en)
                     for row_no, ext, e in batch.rejects
                 )
                 out.flush()
-                _save_checkpoint(checkpoint, {**identity, "row_no": batch_rows[-1][0]})
-                totals["rows_in"] += len(batch_rows)
+                _save_checkpoint(checkpoint, {**identity, "row_no": batch.last_row_no})
+                totals["rows_in"] += batch.rows
                 totals["imported"] += batch.imported
                 totals["repeated"] += batch.repeated
                 totals["enriched"] += batch.enriched
                 totals["rejected"] += len(batch.rejects)
                 bar.set_postfix(new=totals["imported"], rejected=totals["rejected"], refresh=False)
-                bar.update(len(batch_rows))
+                bar.update(batch.rows)
+
+            # A pipeline of two: the next batch is mapped and its new rows prepared while the
+            # database stores the one before. Batches still commit one after another, in file
+            # order, each followed by its report rows and checkpoint.
+            storing: asyncio.Task[_Batch] | None = None
+            try:
+                for batch_rows in _batches(rows, resumed_after, batch_size, limit):
+                    mapped = await _map_batch(
+                        database if storing is not None else None, mapping, batch_rows, keys=keys
+                    )
+                    if storing is not None:
+                        done, storing = await storing, None
+                        record(done)
+                    storing = asyncio.create_task(
+                        _store_batch(database, mapping, mapped, keys=keys, clock=clock)
+                    )
+                if storing is not None:
+                    done, storing = await storing, None
+                    record(done)
+            finally:
+                if storing is not None:  # the file or a mapping failed: finish what was sent
+                    record(await storing)
             if limit is not None and totals["rows_in"] >= limit:
                 finished = next(rows, None) is None
         if finished:
@@ -172,52 +196,103 @@ def _batches(
         yield batch
 
 
-async def _import_batch(
-    db: AsyncConnection,
-    mapping: Mapping,
-    rows: list[tuple[int, Row]],
-    *,
-    keys: Keys,
-    clock: Clock,
-) -> _Batch:
-    batch = _Batch()
-    mapped: list[tuple[str, NormalizedPetition, Row]] = []
-    for row_no, row in rows:
+@dataclass
+class _Mapped:
+    """A batch's rows, mapped; the new-looking ones prepared ahead."""
+
+    rows: list[tuple[int, Row]]
+    rejects: list[tuple[int, str | None, RowError]]
+    petitions: list[tuple[str, NormalizedPetition, Row]]
+    prepared: dict[str, petition_service.Prepared]  # ahead, by external id (first occurrence)
+
+
+_YIELD_EVERY = 64  # rows between two looks at the event loop, so the batch being stored moves
+
+
+async def _map_batch(
+    database: Database | None, mapping: Mapping, rows: list[tuple[int, Row]], *, keys: Keys
+) -> _Mapped:
+    """Map the rows; with ``database`` (while the batch before is being stored), also prepare
+    the rows that look new. Which ones do is only a hint, read without locks: the batch's own
+    transaction decides, and prepares whatever the hint missed."""
+    batch = _Mapped(rows, [], [], {})
+    for n, (row_no, row) in enumerate(rows, start=1):
+        if n % _YIELD_EVERY == 0:
+            await asyncio.sleep(0)
         try:
             external_id, petition = mapping.to_petition(row, row_no=row_no)
         except RowError as err:
             batch.rejects.append((row_no, err.external_id, err))
             continue
-        mapped.append((external_id, _without_phones(petition), row))
-    if not mapped:
+        batch.petitions.append((external_id, _without_phones(petition), row))
+    if database is None or not batch.petitions:
         return batch
-    ids = [external_id for external_id, _, _ in mapped]
-    await repo.lock_ids(db, system=mapping.system, ids=ids)
-    stored = {
-        external_id: None
-        if raw_enc is None
-        else orjson.loads(keys.ring.decrypt_text(raw_enc) or "null")
-        for external_id, raw_enc in (await repo.known(db, system=mapping.system, ids=ids)).items()
-    }
-    copies: list[dict[str, Any]] = []
-    new: list[petition_service.Intake] = []
-    for external_id, petition, row in mapped:
-        if external_id in stored:
-            batch.repeated += 1
-            if stored[external_id] != row:
-                copies.append(_copy(external_id, row, keys))
-            continue
-        new.append(
-            petition_service.Intake(
-                petition, petition_service.ExternalRef(mapping.system, external_id)
+    async with database.transaction("intake") as db:
+        known = await repo.known_ids(
+            db, system=mapping.system, ids=[e for e, _, _ in batch.petitions]
+        )
+    first: dict[str, NormalizedPetition] = {}
+    for external_id, petition, _ in batch.petitions:
+        if external_id not in known:
+            first.setdefault(external_id, petition)
+    items = [
+        petition_service.Intake(p, petition_service.ExternalRef(mapping.system, external_id))
+        for external_id, p in first.items()
+    ]
+    for at in range(0, len(items), _YIELD_EVERY):
+        await asyncio.sleep(0)
+        for item in petition_service.prepare_many(items[at : at + _YIELD_EVERY], keys=keys):
+            assert item.external is not None
+            batch.prepared[item.external.external_id] = item
+    return batch
+
+
+async def _store_batch(
+    database: Database, mapping: Mapping, mapped: _Mapped, *, keys: Keys, clock: Clock
+) -> _Batch:
+    """One transaction: lock and look up the batch's ids, store the new ones (prepared ahead
+    or now), keep other versions of known ones as copies."""
+    batch = _Batch(rejects=mapped.rejects, rows=len(mapped.rows), last_row_no=mapped.rows[-1][0])
+    if not mapped.petitions:
+        return batch
+    async with database.transaction("intake") as db:
+        ids = [external_id for external_id, _, _ in mapped.petitions]
+        await repo.lock_ids(db, system=mapping.system, ids=ids)
+        stored = {
+            external_id: None
+            if raw_enc is None
+            else orjson.loads(keys.ring.decrypt_text(raw_enc) or "null")
+            for external_id, raw_enc in (
+                await repo.known(db, system=mapping.system, ids=ids)
+            ).items()
+        }
+        copies: list[dict[str, Any]] = []
+        new: list[petition_service.Prepared | petition_service.Intake] = []
+        for external_id, petition, row in mapped.petitions:
+            if external_id in stored:
+                batch.repeated += 1
+                if stored[external_id] != row:
+                    copies.append(_copy(external_id, row, keys))
+                continue
+            new.append(
+                mapped.prepared.get(external_id)
+                or petition_service.Intake(
+                    petition, petition_service.ExternalRef(mapping.system, external_id)
+                )
+            )
+            stored[external_id] = row
+        # what was not prepared ahead is prepared now, in place: list order is kept
+        ready = iter(
+            petition_service.prepare_many(
+                [x for x in new if isinstance(x, petition_service.Intake)], keys=keys
             )
         )
-        stored[external_id] = row
-    await petition_service.take_in_many(db, items=new, keys=keys, clock=clock)
-    batch.imported = len(new)
-    batch.enriched = await repo.keep_copies(
-        db, system=mapping.system, received_at=clock.now(), copies=copies
-    )
+        prepared = [next(ready) if isinstance(x, petition_service.Intake) else x for x in new]
+        await petition_service.store_many(db, prepared=prepared, keys=keys, clock=clock)
+        batch.imported = len(prepared)
+        batch.enriched = await repo.keep_copies(
+            db, system=mapping.system, received_at=clock.now(), copies=copies
+        )
     return batch
 
 

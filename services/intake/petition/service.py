@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import os
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -96,36 +96,37 @@ async def take_in_many(
     The caller owns idempotency: it holds the locks on the items' external ids, has checked
     that none is stored yet and passes each at most once.
     """
-    if not items:
+    return await store_many(db, prepared=prepare_many(items, keys=keys), keys=keys, clock=clock)
+
+
+def prepare_many(items: Sequence[Intake], *, keys: Keys) -> list[Prepared]:
+    """The part of ``take_in_many`` that needs no database: keyed hashes, redaction,
+    encryption, ids, tracking numbers and the events. A bulk import prepares the next batch
+    while the database stores the previous one."""
+    texts = redact_many(t for i in items for t in (i.petition.title, i.petition.content))
+    return [Prepared(item, texts[2 * k : 2 * k + 2], keys=keys) for k, item in enumerate(items)]
+
+
+async def store_many(
+    db: AsyncConnection, *, prepared: Sequence[Prepared], keys: Keys, clock: Clock
+) -> list[PetitionCreated]:
+    """The part of ``take_in_many`` that talks to the database, for prepared items (each
+    stored at most once)."""
+    if not prepared:
         return []
-    externals = [(i.external.system, i.external.external_id) for i in items if i.external]
+    externals = [(p.external.system, p.external.external_id) for p in prepared if p.external]
     if len(set(externals)) != len(externals):
         raise ValueError("take_in_many: an external id is given twice")
-    ring, digest = keys.ring, keys.hash.digest
-    # people: each petitioner's verified identifiers as keyed hashes (flagged ones never)
-    identifiers = [
-        [
-            [(kind, digest(kind, value)) for kind, value in p.identifiers()]
-            for p in i.petition.petitioners
-        ]
-        for i in items
-    ]
-    linked = await repo.link_people(
-        db, [ids for per_item in identifiers for ids in per_item], new_id=uuid7
+    if any(p.stored for p in prepared):
+        raise ValueError("take_in_many: an item is stored twice")
+    linked = iter(
+        await repo.link_people(db, [ids for p in prepared for ids in p.identifiers], new_id=uuid7)
     )
-    person_ids: list[list[uuid.UUID | None]] = []
-    at = 0
-    for per_item in identifiers:
-        person_ids.append(linked[at : at + len(per_item)])
-        at += len(per_item)
     received_on = clock.now().astimezone(SHANGHAI).date()  # the day it reached us
-    texts = redact_many(t for i in items for t in (i.petition.title, i.petition.content))
-    prepared = [
-        _Prepared(item, ids, people, texts[2 * k : 2 * k + 2], keys=keys, received_on=received_on)
-        for k, (item, ids, people) in enumerate(zip(items, identifiers, person_ids, strict=True))
-    ]
+    for p in prepared:
+        p.link([next(linked) for _ in p.identifiers], received_on=received_on)
     prior_case_ids = await _link_prior_cases(db, prepared)
-    pending = prepared
+    pending = list(prepared)
     while pending:  # a tracking number drawn twice in a day is refused by its unique index
         stored = await repo.insert_petitions(
             db,
@@ -135,16 +136,17 @@ async def take_in_many(
         )
         pending = [p for p in pending if p.case_id not in stored]
         for p in pending:
-            p.draw_tracking_no(digest)
+            p.draw_tracking_no(keys)
+    for p in prepared:
+        p.stored = True
+        if prior_case_ids.get(p.case_id) or p.event.tracking_no != p.tracking_no:
+            p.event = p.received_event(keys.ring, prior_case_ids.get(p.case_id, []))
     await repo.insert_prior_links(db, [r for p in prepared for r in p.prior_links])
     await publish_many(
         db,
         producer=PRODUCER,
         clock=clock,
-        events=[
-            (p.received_event(ring, prior_case_ids.get(p.case_id, [])), str(p.case_id))
-            for p in prepared
-        ],
+        events=[(p.event, str(p.case_id)) for p in prepared],
     )
     return [
         PetitionCreated(
@@ -162,26 +164,24 @@ def _tracking_number(day: str) -> str:
     return f"MS{day}" + "".join(_TRACKING_ALPHABET[(bits >> s) & 31] for s in range(35, -1, -5))
 
 
-class _Prepared:
-    """One item of ``take_in_many``: its rows, ready to store, and its event."""
+class Prepared:
+    """One item of ``take_in_many``, prepared: its rows, ready to store once its people are
+    linked, and its event."""
 
-    def __init__(
-        self,
-        item: Intake,
-        identifiers: list[list[tuple[str, str]]],
-        person_ids: list[uuid.UUID | None],
-        redacted: list[str | None],
-        *,
-        keys: Keys,
-        received_on: date,
-    ) -> None:
+    def __init__(self, item: Intake, redacted: list[str | None], *, keys: Keys) -> None:
         petition, external, ring = item.petition, item.external, keys.ring
         self.petition, self.external = petition, external
+        self.stored = False
+        # each petitioner's verified identifiers as keyed hashes (flagged ones never)
+        self.identifiers = [
+            [(kind, keys.hash.digest(kind, value)) for kind, value in p.identifiers()]
+            for p in petition.petitioners
+        ]
         self.case_id = uuid7()
         self.code = query_code()
         self.day = petition.received_at.astimezone(SHANGHAI).strftime("%y%m%d")
         self.title, self.content = str(redacted[0]), str(redacted[1])
-        self.person_keys = [ids[0][1] for ids in identifiers if ids]
+        self.person_keys = [ids[0][1] for ids in self.identifiers if ids]
         contact = (
             petition.petitioners[0] if petition.petitioners and not petition.anonymous else None
         )
@@ -205,7 +205,7 @@ class _Prepared:
             "people_count": petition.people_count,
             "anonymous": petition.anonymous,
             "accusation": petition.accusation,
-            "person_id": next((p for p in person_ids if p is not None), None),
+            "person_id": None,  # linked when stored
             "pii_enc": ring.encrypt_text(
                 orjson.dumps({"name": self.name, "phone": self.phone}).decode()
             ),
@@ -224,12 +224,12 @@ class _Prepared:
             else None,
             "revision": external.revision if external else 1,
         }
-        self.draw_tracking_no(keys.hash.digest)
+        self.draw_tracking_no(keys)
         self.petitioners = [
             {
                 "case_id": self.case_id,
                 "ordinal": i,
-                "person_id": person_ids[i],
+                "person_id": None,  # linked when stored
                 "representative": p.representative,
                 "pii_enc": ring.encrypt_text(
                     orjson.dumps(p.model_dump(exclude={"representative"})).decode()
@@ -237,23 +237,30 @@ class _Prepared:
             }
             for i, p in enumerate(petition.petitioners)
         ]
-        self.external_ref = (
-            {
-                "system": external.system,
-                "external_id": external.external_id,
+        self.external_ref: dict[str, Any] | None = None
+        self.prior_links: list[dict[str, Any]] = []
+        self.event = self.received_event(ring, [])
+
+    def link(self, person_ids: list[uuid.UUID | None], *, received_on: date) -> None:
+        """The people found or created for the petitioners, and the day it reached us."""
+        self.row["person_id"] = next((p for p in person_ids if p is not None), None)
+        for row, person_id in zip(self.petitioners, person_ids, strict=True):
+            row["person_id"] = person_id
+        if self.external is not None:
+            self.external_ref = {
+                "system": self.external.system,
+                "external_id": self.external.external_id,
                 "case_id": self.case_id,
-                "revision": external.revision,
+                "revision": self.external.revision,
                 "received_on": received_on,
             }
-            if external is not None
-            else None
-        )
-        self.prior_links: list[dict[str, Any]] = []
 
-    def draw_tracking_no(self, digest: Callable[[str, str], str]) -> None:
+    def draw_tracking_no(self, keys: Keys) -> None:
         self.tracking_no = _tracking_number(self.day)
         self.row["tracking_no"] = self.tracking_no
-        self.row["query_code_hash"] = digest("query_code", f"{self.tracking_no}:{self.code}")
+        self.row["query_code_hash"] = keys.hash.digest(
+            "query_code", f"{self.tracking_no}:{self.code}"
+        )
 
     def received_event(self, ring: KeyRing, prior_case_ids: list[str]) -> PetitionReceivedV1:
         petition = self.petition
@@ -284,7 +291,7 @@ class _Prepared:
 
 
 async def _link_prior_cases(
-    db: AsyncConnection, prepared: list[_Prepared]
+    db: AsyncConnection, prepared: Sequence[Prepared]
 ) -> dict[uuid.UUID, list[str]]:
     """The earlier petitions each item names (``prior_external_ids``, within its source's
     system), resolved to our cases as one after another would: known before this call, or an
