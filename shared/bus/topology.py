@@ -10,6 +10,7 @@ SUBSCRIPTIONS: dict[str, frozenset[str]] = {
             "intake.petition.amended",
             "intake.petition.withdrawn",
             "intake.petition.supplemented",
+            "notify.evaluation.recorded",  # the petitioner's rating: evaluated, 回访复核
         }
     ),
     # the five returns, staff alerts and partner callbacks follow every casework milestone

@@ -274,3 +274,37 @@ async def test_withdrawal_ends_the_case_and_its_clocks_before_the_reply(
         assert detail["due_at"] is None and all(c["stopped_at"] for c in detail["clocks"])
         assert detail["allowed_acts"] == ["note"]
         assert (await w.act("housing", case_id, "reply", REPLY)).status_code == 409
+
+
+async def test_petitioners_dissatisfaction_is_verified_and_handled_again(
+    settings: Settings, db: Database
+) -> None:
+    from services.casework.case import service
+    from shared.events.notify import EvaluationRecordedV1
+
+    async with casework_world(settings, db) as w:
+        case_id = await _to_in_progress(w)
+        assert (await w.act("housing", case_id, "reply", REPLY)).status_code == 200
+        r = await w.act("officer", case_id, "verify", {"upheld": True, "finding": "x"})
+        assert r.status_code == 409  # nothing rated yet
+        rated = EvaluationRecordedV1(case_id=case_id, tracking_no="T", unit_rating="dissatisfied",
+                                     office_rating="satisfied", reason="退款未到账",
+                                     rated_at=w.clock.now(), channel="link")  # fmt: skip
+        async with db.transaction("casework") as conn:
+            await service.record_evaluation(conn, evaluated=rated, clock=w.clock)
+        assert await w.status(case_id) == "evaluated"
+        detail = (await w.client.get(f"{BASE}/cases/{case_id}", headers=w.h("officer"))).json()
+        assert detail["evaluation"]["verification"] == "pending"
+        assert detail["evaluation"]["by"] == "petitioner"
+        r = await w.act("officer", case_id, "verify", {"upheld": True, "finding": "退款确未到账"})
+        assert r.status_code == 200 and r.json()["status"] == "in_progress", r.text
+        detail = (await w.client.get(f"{BASE}/cases/{case_id}", headers=w.h("officer"))).json()
+        assert [c["kind"] for c in detail["clocks"] if c["stopped_at"] is None] == ["handle"]
+        assert (await w.act("housing", case_id, "reply", REPLY)).status_code == 200
+        # a satisfied rating of the new reply closes the loop without another verification
+        again = rated.model_copy(update={"unit_rating": "satisfied", "reason": None})
+        async with db.transaction("casework") as conn:
+            await service.record_evaluation(conn, evaluated=again, clock=w.clock)
+        detail = (await w.client.get(f"{BASE}/cases/{case_id}", headers=w.h("officer"))).json()
+        assert detail["status"] == "evaluated" and "verification" not in detail["evaluation"]
+        assert (await w.events(case_id)).count("casework.case.evaluated") == 2

@@ -36,6 +36,7 @@ from services.casework.case.schemas import (
     RefuseIn,
     ReplyIn,
     SignIn,
+    VerifyIn,
 )
 from services.casework.models import case
 from services.casework.org import OrgDirectory
@@ -514,12 +515,9 @@ async def apply(
         )
     elif isinstance(body, EvaluateIn):
         sets.update(
-            evaluation={
-                "unit": body.unit_rating,
-                "office": body.office_rating,
-                "reason": body.reason,
-                "by": "staff",
-            }
+            evaluation=evaluation_record(
+                body.unit_rating, body.office_rating, body.reason, "staff", now
+            )
         )
         events.append(
             ev.CaseEvaluatedV1(
@@ -529,6 +527,16 @@ async def apply(
                 office_rating=body.office_rating,
             )
         )
+    elif isinstance(body, VerifyIn):
+        evaluation = dict(row["evaluation"] or {})
+        if evaluation.get("verification") != "pending":
+            raise _err(409, "nothing_to_verify", "没有待复核的不满意评价", "nothing to verify")
+        evaluation["verification"] = "upheld" if body.upheld else "not_upheld"
+        evaluation["verified_at"] = now.isoformat()
+        sets.update(evaluation=evaluation)
+        if body.upheld:  # handled again under supervision (督办), on a new handling clock
+            new_status = workflow.IN_PROGRESS
+            await timing.start(db, row, "handle", now, clock)
     elif isinstance(body, CloseIn):
         await timing.stop_all(db, case_id, now)
         sets.update(closed_at=now)
@@ -609,6 +617,25 @@ async def apply(
             events=[(e.model_copy(update={"due_at": due}), str(case_id)) for e in events],
         )
     return new_status
+
+
+DISSATISFIED = "dissatisfied"
+
+
+def evaluation_record(
+    unit: str, office: str, reason: str | None, by: str, at: datetime
+) -> dict[str, Any]:
+    """The case's evaluation; a 不满意 of either party opens a 回访复核 (verification)."""
+    record: dict[str, Any] = {
+        "unit": unit,
+        "office": office,
+        "reason": reason,
+        "by": by,
+        "at": at.isoformat(),
+    }
+    if DISSATISFIED in (unit, office):
+        record["verification"] = "pending"
+    return record
 
 
 _DECISION_ZH = {"support": "支持", "explain": "解释说明", "reject": "不予支持"}

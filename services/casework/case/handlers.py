@@ -15,6 +15,7 @@ from shared.events.intake import (
     PetitionSupplementedV1,
     PetitionWithdrawnV1,
 )
+from shared.events.notify import EvaluationRecordedV1
 
 
 async def on_petitions_received(db: AsyncConnection, envs: list[Envelope], ctx: BusContext) -> None:
@@ -42,7 +43,14 @@ async def on_petition_supplemented(db: AsyncConnection, env: Envelope, ctx: BusC
     )
 
 
+async def on_evaluation_recorded(db: AsyncConnection, env: Envelope, ctx: BusContext) -> None:
+    await service.record_evaluation(
+        db, evaluated=EvaluationRecordedV1.model_validate(env.payload), clock=ctx.clock
+    )
+
+
 HANDLERS: dict[str, Handler] = {
+    EvaluationRecordedV1.type: on_evaluation_recorded,
     PetitionSupplementedV1.type: on_petition_supplemented,
     PetitionReceivedV1.type: batch(on_petitions_received),
     PetitionAmendedV1.type: on_petition_amended,

@@ -114,6 +114,14 @@ class EvaluateIn(_In):
     reason: str | None = Field(None, max_length=2000)
 
 
+class VerifyIn(_In):
+    """回访复核 of a 不满意: does the complaint hold? If so the case is handled again under
+    supervision (督办); if not, the office closes it."""
+
+    upheld: bool
+    finding: str = Text2000
+
+
 class CloseIn(_In):
     resolved: bool = True
     note: str | None = Field(None, max_length=2000)
@@ -159,6 +167,7 @@ ACT_BODIES: dict[str, type[_In]] = {
     "extend": ExtendIn,
     "reply": ReplyIn,
     "evaluate": EvaluateIn,
+    "verify": VerifyIn,
     "close": CloseIn,
     "request_review": RequestReviewIn,
     "decide_review": DecideReviewIn,

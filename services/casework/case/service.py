@@ -6,20 +6,22 @@ import uuid
 from datetime import datetime
 
 import orjson
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.casework.case import search, timing
+from services.casework.models import case
 from services.casework.org import OrgDirectory, Unit
 from shared.bus.outbox import publish_many
 from shared.clock import Clock
-from shared.events.casework import CaseRegisteredV1, CaseWithdrawnV1
+from shared.events.casework import CaseEvaluatedV1, CaseRegisteredV1, CaseWithdrawnV1
 from shared.events.intake import (
     PetitionAmendedV1,
     PetitionReceivedV1,
     PetitionSupplementedV1,
     PetitionWithdrawnV1,
 )
+from shared.events.notify import EvaluationRecordedV1
 
 PRODUCER = "casework"
 SYSTEM = "system"
@@ -301,3 +303,68 @@ async def record_supplement(
             "r": "\n".join(parts)[:10000],
         },
     )
+
+
+async def record_evaluation(
+    db: AsyncConnection, *, evaluated: EvaluationRecordedV1, clock: Clock
+) -> None:
+    """The petitioner's rating from notify (回访): a replied case becomes ``evaluated``; a
+    rating of a case already past that point is kept in the history. 不满意 of either party
+    opens the 回访复核 (``verify``); 超期未评价 is recorded as ``expired``."""
+    from services.casework.case import acts
+
+    case_id = uuid.UUID(evaluated.case_id)
+    found = await db.execute(select(case).where(case.c.case_id == case_id).with_for_update())
+    row = found.mappings().first()
+    if row is None:
+        raise LookupError(f"case {case_id} not registered yet")  # retried until it is
+    now = clock.now()
+    record = acts.evaluation_record(
+        evaluated.unit_rating, evaluated.office_rating, evaluated.reason, "petitioner",
+        evaluated.rated_at,
+    )  # fmt: skip
+    record["channel"] = evaluated.channel
+    moves = row["status"] == "replied"
+    if moves or row["evaluation"] is None:
+        values: dict[str, object] = {"evaluation": record, "updated_at": now}
+        if moves:
+            values["status"] = "evaluated"
+        await db.execute(case.update().where(case.c.case_id == case_id).values(**values))
+    await acts.record(
+        db,
+        case_id=case_id,
+        at=now,
+        action="evaluate",
+        actor="petitioner",
+        from_status=row["status"],
+        to_status="evaluated" if moves else row["status"],
+        reason=evaluated.reason,
+        details=record,
+        public=True,
+    )
+    if moves:
+        await publish_many(
+            db,
+            producer=PRODUCER,
+            clock=clock,
+            events=[
+                (
+                    CaseEvaluatedV1(
+                        case_id=evaluated.case_id,
+                        tracking_no=row["tracking_no"],
+                        status="evaluated",
+                        occurred_at=now,
+                        actor="petitioner",
+                        region_code=row["region_code"],
+                        category_code=row["category_code"],
+                        source=row["source"],
+                        accusation=row["accusation"],
+                        due_at=row["due_at"],
+                        unit_id=row["lead_unit_id"],
+                        unit_rating=evaluated.unit_rating,
+                        office_rating=evaluated.office_rating,
+                    ),
+                    evaluated.case_id,
+                )
+            ],
+        )

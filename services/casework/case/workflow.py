@@ -23,6 +23,7 @@ from shared.identity.roles import (
     LEADER,
     PETITION_OFFICER,
     REGISTRAR,
+    SUPERVISOR,
     UNIT_LEAD,
 )
 
@@ -159,6 +160,15 @@ ACTS: Final[dict[str, Act]] = {
             _OFFICE_STAFF | {REGISTRAR},
             OFFICE,
             "评价",
+        ),
+        _act(
+            "verify",
+            {EVALUATED},
+            None,
+            _OFFICE_STAFF | {SUPERVISOR},
+            OFFICE,
+            "回访复核",
+            public=False,
         ),
         _act("close", {REPLIED, EVALUATED}, CLOSED, _OFFICE_STAFF, OFFICE, "办结"),
         _act(
