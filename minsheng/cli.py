@@ -73,6 +73,23 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         uvicorn.run(
             create_app(), host="127.0.0.1", port=args.port, access_log=False, log_level="warning"
         )
+    elif args.partner in ("hotline", "province"):
+        import os
+        from pathlib import Path
+
+        from minsheng.simulators.partner import create_app as create_partner
+
+        settings = get_settings()
+        hotline = args.partner == "hotline"
+        spec = settings.hotline_keys if hotline else settings.exchange_keys
+        log = os.environ.get("PARTNER_SIM_LOG")
+        uvicorn.run(
+            create_partner("hotline" if hotline else "exchange", spec, Path(log) if log else None),
+            host="127.0.0.1",
+            port=args.port,
+            access_log=False,
+            log_level="warning",
+        )
     return 0
 
 
@@ -134,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.set_defaults(func=cmd_migrate)
 
     sim = sub.add_parser("simulate", help="run a partner simulator on 127.0.0.1")
-    sim.add_argument("partner", choices=["sms"])
+    sim.add_argument("partner", choices=["sms", "hotline", "province"])
     sim.add_argument("--port", type=int, default=8025)
     sim.set_defaults(func=cmd_simulate)
 

@@ -61,6 +61,7 @@ class Supervisor:
     pg: EmbeddedPostgres | None = None
     redis: EmbeddedRedis | None = None
     _stop: bool = False
+    partner_ports: dict[str, int] = field(default_factory=dict)
 
     def say(self, text: str) -> None:
         if not self.quiet:
@@ -95,7 +96,9 @@ class Supervisor:
             redis_url = self.redis.url()
         return db_url, redis_url
 
-    def write_runtime(self, db_url: str, redis_url: str, sms_url: str) -> None:
+    def write_runtime(
+        self, db_url: str, redis_url: str, sms_url: str, partners: dict[str, int] | None = None
+    ) -> None:
         runtime = {
             "database_url": db_url,
             "redis_url": redis_url,
@@ -106,6 +109,14 @@ class Supervisor:
             "sms_port": sms_url.rsplit(":", 1)[-1],
             "supervisor_pid": str(os.getpid()),
         }
+        # the partner simulators (notify's callbacks): their URLs and ports
+        for name, port in (partners or {}).items():
+            runtime[f"{name}_port"] = str(port)
+            runtime[f"{name}_sim_url"] = f"http://127.0.0.1:{port}"
+        if partners and "hotline" in partners and not self.settings.hotline_callback_url:
+            runtime["hotline_callback_url"] = f"http://127.0.0.1:{partners['hotline']}/callbacks"
+        if partners and "province" in partners and not self.settings.province_exchange_url:
+            runtime["province_exchange_url"] = f"http://127.0.0.1:{partners['province']}"
         path = self.data_dir / "runtime.json"
         path.write_text(json.dumps(runtime, indent=2))
         path.chmod(0o600)
@@ -123,6 +134,10 @@ class Supervisor:
         )
         if not self.settings.sms_gateway_url:
             env["MINSHENG_SMS_GATEWAY_URL"] = sms_url
+        runtime = self.settings.runtime()
+        for key in ("hotline_callback_url", "province_exchange_url"):
+            if runtime.get(key) and not getattr(self.settings, key):
+                env[f"MINSHENG_{key.upper()}"] = runtime[key]
         return env
 
     def plan(self, env: dict[str, str], sms_port: int) -> None:
@@ -142,6 +157,16 @@ class Supervisor:
                 sim_env,
                 logs / "sms-gateway.log",
             )
+            self.children["sim:sms"].env["SMS_SIM_RECEIPT_URL"] = (
+                f"{self.settings.base_url()}/api/v1/notify/receipts/sms"
+            )
+        for name, port in self.partner_ports.items():
+            self.children[f"sim:{name}"] = Child(
+                f"sim:{name}",
+                [*exe, "simulate", name, "--port", str(port)],
+                dict(env, PARTNER_SIM_LOG=str(self.data_dir / f"{name}-callbacks.jsonl")),
+                logs / f"{name}-simulator.log",
+            )
 
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self._on_signal)
@@ -153,7 +178,8 @@ class Supervisor:
             if port_open(sms_port):
                 sms_port = free_port()
             sms_url = self.settings.sms_gateway_url or f"http://127.0.0.1:{sms_port}"
-            self.write_runtime(db_url, redis_url, sms_url)
+            self.partner_ports = self.choose_partner_ports(previous)
+            self.write_runtime(db_url, redis_url, sms_url, self.partner_ports)
             env = self.child_env(db_url, redis_url, sms_url)
             self.say("· migrating every schema …")
             subprocess.run([sys.executable, "-m", "minsheng.cli", "migrate"], env=env, check=True)
@@ -181,6 +207,22 @@ class Supervisor:
         finally:
             self.shutdown()
 
+    def choose_partner_ports(self, previous: dict[str, str]) -> dict[str, int]:
+        """Ports of the hotline and provincial simulators, for partners not configured."""
+        wanted = {
+            "hotline": not self.settings.hotline_callback_url,
+            "province": not self.settings.province_exchange_url,
+        }
+        ports: dict[str, int] = {}
+        for name, want in wanted.items():
+            if not want:
+                continue
+            port = int(previous.get(f"{name}_port", 0) or 0) or free_port()
+            if port_open(port) or port in ports.values():
+                port = free_port()
+            ports[name] = port
+        return ports
+
     def wait_ready(self, timeout: float = 90) -> None:
         url = f"{self.settings.base_url()}/readyz"
         deadline = time.monotonic() + timeout
@@ -206,9 +248,17 @@ class Supervisor:
             f"  readiness         {base}/readyz\n"
             f"  metrics           {base}/<service>/metrics\n"
             f"  SMS simulator     {sms_url}/v1/messages\n"
-            f"  data and logs     {self.data_dir}\n"
+            + self.partner_banner()
+            + f"  data and logs     {self.data_dir}\n"
             "Press Ctrl-C to stop everything.\n"
         )
+
+    def partner_banner(self) -> str:
+        lines = ""
+        for name, port in self.partner_ports.items():
+            label = "12345 simulator" if name == "hotline" else "province simulator"
+            lines += f"  {label:<17} http://127.0.0.1:{port}/callbacks   (stats: /stats)\n"
+        return lines
 
     def reap(self) -> None:
         for child in self.children.values():

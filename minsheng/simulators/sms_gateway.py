@@ -3,10 +3,17 @@
 It de-duplicates on ``message_id`` like the real gateway, records every request (to memory and
 to a JSON-lines file when ``SMS_SIM_LOG`` is set, so counts survive its own restart), and fails
 on demand (``POST /v1/control/fail``) for tests.
+
+Delivery receipts: given a receipt URL (``SMS_SIM_RECEIPT_URL``; the supervisor points it at
+notify's ``/api/v1/notify/receipts/sms``), it reports each newly accepted message as
+``{"message_id", "provider_ref", "status": "delivered", "at"}``, shortly after answering
+(retried a few times; a receipt is informative, so one that cannot be given is dropped).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import re
 import threading
@@ -15,6 +22,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -54,12 +62,24 @@ class GatewayState:
             return True
 
 
-def create_app(log_path: Path | None = None) -> FastAPI:
+async def _post_receipt(url: str, receipt: dict[str, Any]) -> None:
+    async with httpx.AsyncClient(timeout=5) as client:
+        for attempt in range(5):
+            await asyncio.sleep(0.1 * 2**attempt)
+            with contextlib.suppress(httpx.HTTPError):
+                r = await client.post(url, json=receipt)
+                if r.status_code < 300 or r.status_code == 422:
+                    return
+
+
+def create_app(log_path: Path | None = None, receipt_url: str | None = None) -> FastAPI:
     if log_path is None and os.environ.get("SMS_SIM_LOG"):
         log_path = Path(os.environ["SMS_SIM_LOG"])
+    receipt_url = receipt_url or os.environ.get("SMS_SIM_RECEIPT_URL") or None
     state = GatewayState(log_path)
     app = FastAPI(title="SMS gateway simulator")
     app.state.gateway = state
+    pending: set[asyncio.Task[None]] = set()
 
     @app.post("/v1/messages", status_code=202)
     async def send(request: Request) -> JSONResponse:
@@ -84,11 +104,22 @@ def create_app(log_path: Path | None = None) -> FastAPI:
                 "received_at": time.time(),
             }
         )
+        provider_ref = f"SIM-{message_id[:8]}"
+        if new and receipt_url:
+            receipt = {
+                "message_id": message_id,
+                "provider_ref": provider_ref,
+                "status": "delivered",
+                "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            }
+            task = asyncio.create_task(_post_receipt(receipt_url, receipt))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
         return JSONResponse(
             {
                 "message_id": message_id,
                 "status": "accepted" if new else "duplicate",
-                "provider_ref": f"SIM-{message_id[:8]}",
+                "provider_ref": provider_ref,
             },
             status_code=202,
         )
