@@ -12,9 +12,11 @@ import orjson
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
+from sqlalchemy import select
 
 from services.casework.case import access
 from services.casework.case.acts import record
+from services.casework.models import case_clock
 from services.casework.notice import kinds, replies, service
 from services.casework.notice.schemas import (
     DeliveryIn,
@@ -101,7 +103,12 @@ def _day(value: datetime | None) -> str | None:
 
 
 def draft_context(
-    kind: str, row: dict[str, Any], principal: Principal, org: OrgDirectory, name: str | None
+    kind: str,
+    row: dict[str, Any],
+    principal: Principal,
+    org: OrgDirectory,
+    name: str | None,
+    handle_due: datetime | None = None,
 ) -> dict[str, Any]:
     """What the system already knows for a notice of ``kind``; staff complete the rest."""
     unit = org.get(principal.org_unit_id)
@@ -115,7 +122,7 @@ def draft_context(
         context.update(
             handling_unit=lead.name if lead else (unit.name if unit else ""),
             accepted_on=_day(row["accepted_at"]),
-            due_on=_day(row["due_at"]),
+            due_on=_day(handle_due or row["due_at"]),
             handling_path=row["handling_path"],
         )
     elif kind in ("assign", "transfer"):
@@ -142,10 +149,18 @@ async def notice_draft(
     org = await directory(db)
     async with db.transaction("casework") as conn:
         row = await access.load(conn, principal, case_id)
+        handle_due = await conn.scalar(
+            select(case_clock.c.due_at)
+            .where(case_clock.c.case_id == row["case_id"], case_clock.c.kind == "handle")
+            .order_by(case_clock.c.id.desc())
+            .limit(1)
+        )
     name = None
     if principal.can_unmask() and row["pii"] and not row["anonymous"]:
         name = open_pii(keys_for(settings).ring, row["pii"]).get("name")
-    return _json({"kind": kind, "context": draft_context(kind, row, principal, org, name)})
+    return _json(
+        {"kind": kind, "context": draft_context(kind, row, principal, org, name, handle_due)}
+    )
 
 
 @router.post(
