@@ -220,9 +220,12 @@ async def main(quick: bool) -> None:
     )
     md = (
         "Single-order pushes and a batch of 500 through the intake API process (one uvicorn "
-        "process; signed requests; each order validated, linked to its person, stored with its "
-        "outbox event in one transaction), beside raw asyncpg writes of the same petition row "
-        "in the same run. No workers ran: this measures intake's write path alone.\n\n"
+        "process; signed requests; each order validated, linked to its person, encrypted, "
+        "stored with its outbox event; a single push and a whole batch each in one "
+        "transaction, through the same set-based `take_in_many`), beside raw asyncpg writes "
+        "of the same petition row in the same run. No workers ran: this measures intake's "
+        "write path alone. The machine is shared: the load average above says how busy it "
+        "was; compare ratios, not absolute rates.\n\n"
         "| measure | figure | baseline | ratio | goal |\n|---|---|---|---|---|\n"
         f"| single push, 32 clients | {s32['per_s']}/s (p99 {s32['p99_ms']} ms) | raw INSERT, 32 "
         f"connections: {b['insert_32_conn_per_s']}/s | "
