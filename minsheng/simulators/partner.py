@@ -45,6 +45,7 @@ class PartnerState:
         self.refused = 0
         self.failed = 0
         self.nonces: dict[tuple[str, str], float] = {}
+        self.purged_at = 0.0
         self.fail_until = 0.0
         self.fail_count = 0
         self.fail_status = 503
@@ -86,9 +87,11 @@ class PartnerState:
         if abs(now - int(ts)) > WINDOW:
             return "stale_timestamp"
         with self.lock:
-            for k, at in list(self.nonces.items()):
-                if now - at > REPLAY:
-                    del self.nonces[k]
+            if now - self.purged_at > 10:  # forget old nonces now and then, not per request
+                self.purged_at = now
+                for k, at in list(self.nonces.items()):
+                    if now - at > REPLAY:
+                        del self.nonces[k]
             if (key_id, nonce) in self.nonces:
                 return "replayed_nonce"
             self.nonces[(key_id, nonce)] = now
