@@ -128,10 +128,7 @@ def to_normalized(order: WorkOrder, raw: dict[str, Any]) -> NormalizedPetition:
 
 
 async def _lock(db: AsyncConnection, order_no: str) -> None:
-    await db.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
-        {"k": f"{SYSTEM}:{order_no}"},
-    )
+    await repo.lock_external(db, system=SYSTEM, ids=[order_no])
 
 
 _FIND = text(

@@ -8,17 +8,13 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.intake.petition import repository as petition_repo
+
 
 async def lock_ids(db: AsyncConnection, *, system: str, ids: list[str]) -> None:
     """Transaction locks on the batch's external ids (in a fixed order, so two imports of
     overlapping files wait for each other instead of deadlocking or double-inserting)."""
-    await db.execute(
-        text(
-            "SELECT count(pg_advisory_xact_lock(hashtextextended(:s || ':' || k, 0))) "
-            "FROM (SELECT DISTINCT k FROM unnest(CAST(:ids AS text[])) AS k ORDER BY k) AS l"
-        ),
-        {"s": system, "ids": ids},
-    )
+    await petition_repo.lock_external(db, system=system, ids=ids)
 
 
 async def known_ids(db: AsyncConnection, *, system: str, ids: list[str]) -> set[str]:
