@@ -160,6 +160,7 @@ class Supervisor:
             self.children["sim:sms"].env["SMS_SIM_RECEIPT_URL"] = (
                 f"{self.settings.base_url()}/api/v1/notify/receipts/sms"
             )
+            self.children["sim:sms"].env["SMS_SIM_RECEIPT_TOKEN"] = self.settings.sms_receipt_token
         for name, port in self.partner_ports.items():
             self.children[f"sim:{name}"] = Child(
                 f"sim:{name}",

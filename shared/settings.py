@@ -24,6 +24,7 @@ DEV_HASH_KEY = "dev-hash-key-change-me"
 DEV_HOTLINE_KEYS = "hotline-dev:dev-hotline-secret"
 DEV_EXCHANGE_KEYS = "province-dev:dev-exchange-secret"
 DEV_OPEN311_KEYS = "open311-dev-key"
+DEV_SMS_RECEIPT_TOKEN = "dev-sms-receipt-token"  # noqa: S105
 
 
 class SettingsError(RuntimeError):
@@ -55,6 +56,8 @@ class Settings(BaseSettings):
     hotline_callback_url: str = ""
     province_exchange_url: str = ""
     open311_api_keys: str = DEV_OPEN311_KEYS
+    # the SMS gateway's delivery receipts carry it as a bearer token
+    sms_receipt_token: str = DEV_SMS_RECEIPT_TOKEN
     sms_gateway_url: str = ""
     smtp_url: str = ""
 
@@ -164,6 +167,7 @@ class Settings(BaseSettings):
             "MINSHENG_HOTLINE_KEYS": (self.hotline_keys, DEV_HOTLINE_KEYS),
             "MINSHENG_EXCHANGE_KEYS": (self.exchange_keys, DEV_EXCHANGE_KEYS),
             "MINSHENG_OPEN311_API_KEYS": (self.open311_api_keys, DEV_OPEN311_KEYS),
+            "MINSHENG_SMS_RECEIPT_TOKEN": (self.sms_receipt_token, DEV_SMS_RECEIPT_TOKEN),
         }
         bad = [name for name, (value, default) in defaults.items() if value == default]
         if bad:

@@ -62,8 +62,9 @@ class GatewayState:
             return True
 
 
-async def _post_receipt(url: str, receipt: dict[str, Any]) -> None:
-    async with httpx.AsyncClient(timeout=5) as client:
+async def _post_receipt(url: str, receipt: dict[str, Any], token: str | None) -> None:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with httpx.AsyncClient(timeout=5, headers=headers) as client:
         for attempt in range(5):
             await asyncio.sleep(0.1 * 2**attempt)
             with contextlib.suppress(httpx.HTTPError):
@@ -72,10 +73,13 @@ async def _post_receipt(url: str, receipt: dict[str, Any]) -> None:
                     return
 
 
-def create_app(log_path: Path | None = None, receipt_url: str | None = None) -> FastAPI:
+def create_app(
+    log_path: Path | None = None, receipt_url: str | None = None, receipt_token: str | None = None
+) -> FastAPI:
     if log_path is None and os.environ.get("SMS_SIM_LOG"):
         log_path = Path(os.environ["SMS_SIM_LOG"])
     receipt_url = receipt_url or os.environ.get("SMS_SIM_RECEIPT_URL") or None
+    receipt_token = receipt_token or os.environ.get("SMS_SIM_RECEIPT_TOKEN") or None
     state = GatewayState(log_path)
     app = FastAPI(title="SMS gateway simulator")
     app.state.gateway = state
@@ -112,7 +116,7 @@ def create_app(log_path: Path | None = None, receipt_url: str | None = None) -> 
                 "status": "delivered",
                 "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             }
-            task = asyncio.create_task(_post_receipt(receipt_url, receipt))
+            task = asyncio.create_task(_post_receipt(receipt_url, receipt, receipt_token))
             pending.add(task)
             task.add_done_callback(pending.discard)
         return JSONResponse(

@@ -9,10 +9,11 @@
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Header, Query
 from sqlalchemy import text
 
 from services.notify.alert import repository as alerts
@@ -408,12 +409,29 @@ async def list_callbacks(
 # --- the SMS gateway's delivery receipts ----------------------------------------------------
 
 
+def _gateway_token(
+    settings: SettingsDep, authorization: Annotated[str | None, Header()] = None
+) -> None:
+    """The gateway's receipts carry ``MINSHENG_SMS_RECEIPT_TOKEN`` as a bearer token (checked
+    before the body, so an unauthenticated caller learns nothing from validation)."""
+    expected = f"Bearer {settings.sms_receipt_token}"
+    if not authorization or not hmac.compare_digest(authorization, expected):
+        raise ApiError(
+            401, "invalid_token", "回执凭证无效", "the receipt token is missing or wrong"
+        )
+
+
 @router.post(
     "/receipts/sms",
     status_code=204,
     summary="Delivery receipt from the SMS gateway (matched on our message id and its ref)",
 )
-async def sms_receipt(body: SmsReceipt, db: DbDep, clock: ClockDep) -> None:
+async def sms_receipt(
+    body: SmsReceipt,
+    db: DbDep,
+    clock: ClockDep,
+    _: Annotated[None, Depends(_gateway_token)],
+) -> None:
     try:
         message_id = uuid.UUID(body.message_id)
     except ValueError:

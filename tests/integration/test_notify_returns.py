@@ -553,7 +553,10 @@ async def test_sender_sms_email_receipts_quiet_hours_and_rate_limit(
     notify_app = create_notify(settings)
     try:
         async with serve_app(notify_app) as notify_url:
-            gateway = create_gateway(receipt_url=f"{notify_url}/api/v1/notify/receipts/sms")
+            gateway = create_gateway(
+                receipt_url=f"{notify_url}/api/v1/notify/receipts/sms",
+                receipt_token=settings.sms_receipt_token,
+            )
             async with serve_app(gateway) as sms_url:
                 cfg = settings.model_copy(
                     update={"sms_gateway_url": sms_url, "smtp_url": f"smtp://127.0.0.1:{smtp_port}"}
@@ -592,6 +595,15 @@ async def test_sender_sms_email_receipts_quiet_hours_and_rate_limit(
                     return n[0][0] == 7
 
                 await eventually(receipts, timeout=15)
+                # a receipt without the gateway's token is refused and changes nothing
+                async with httpx.AsyncClient() as c:
+                    forged = await c.post(
+                        f"{notify_url}/api/v1/notify/receipts/sms",
+                        json={"message_id": str(uuid.uuid4()), "provider_ref": "x",
+                              "status": "failed"},
+                        headers={"Authorization": "Bearer guess"},
+                    )  # fmt: skip
+                assert forged.status_code == 401
 
                 # quiet hours: at 22:00 in Shanghai a non-urgent SMS waits until 08:00
                 night = datetime(2026, 11, 24, 22, 0, tzinfo=SHANGHAI)
