@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck bench clean-data
+.PHONY: run test install lint typecheck bench bench-casework clean-data
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bus.py
+
+## Workbench queues and search among 1M cases, and the deadline sweep (~25 min, ~7 GB in /tmp).
+bench-casework: $(STAMP)
+	$(BIN)/python benchmarks/casework.py
 
 clean-data:
 	rm -rf .minsheng
