@@ -71,7 +71,15 @@ class Database:
                 max_overflow=self.pool_size,
                 pool_pre_ping=True,
                 pool_recycle=1800,
-                connect_args={"server_settings": {"application_name": "minsheng"}},
+                connect_args={
+                    "server_settings": {
+                        "application_name": "minsheng",
+                        # asyncpg prepares every statement; a generic plan cannot use the
+                        # prefix index of a parameterised LIKE or judge a tsquery's
+                        # selectivity, so plan each execution with its values
+                        "plan_cache_mode": "force_custom_plan",
+                    }
+                },
             )
         return self._engines[url]
 
