@@ -208,6 +208,10 @@ def build_parser() -> argparse.ArgumentParser:
     dd = sub.add_parser("deadline", help="when is this due? (explains the days counted)")
     add_deadline_arguments(dd)
     dd.set_defaults(func=cmd_deadline)
+
+    from minsheng.analytics_cli import add_parser as add_analytics
+
+    add_analytics(sub)
     return p
 
 

@@ -123,6 +123,16 @@ class Settings(BaseSettings):
     notify_evaluation_days: int = Field(default=15, ge=1)  # then 超期未评价
     # --- end of notify ---
 
+    # --- Analytics (services/analytics): metrics and reports ---
+    # Weights of the 12345 weighted score (响应率 / 解决率 / 满意率, domain §5), in any unit:
+    # they are normalised by their sum. Default 10 % / 50 % / 40 %.
+    analytics_weight_response: float = Field(default=10.0, ge=0)
+    analytics_weight_solution: float = Field(default=50.0, ge=0)
+    analytics_weight_satisfaction: float = Field(default=40.0, ge=0)
+    # Rankings leave out units with fewer cases than this in the rate's denominator.
+    analytics_ranking_min_cases: int = Field(default=5, ge=1)
+    # --- end of analytics ---
+
     def database_url_for(self, schema: str) -> str:
         """The SQLAlchemy URL of the database that holds ``schema``."""
         specific = getattr(self, f"{schema}_database_url", None)

@@ -1,10 +1,37 @@
 """Tables of the analytics schema: its own read model, built only from events and holding no
-personal data."""
+personal data (pseudonymous person keys only).
+
+* ``case_fact`` — one row per case, folded from every milestone of intake, casework, notify
+  and the hotline's call-backs (``metric/fold.py``). Order-tolerant: each column keeps the
+  first / latest value by the event's own time or sequence, so the row does not depend on the
+  order in which producers' events arrive.
+* ``case_text`` — the redacted title and content of each case with its person keys, region,
+  time and public attention: the input of repeat detection, hotspots and screening.
+* ``rollup_day`` / ``rollup_month`` — counters of every numerator and denominator of domain
+  §5 per (period, region, accusation flag, dimension, value). A fact's contribution is a pure
+  function of the row; a handler adds ``contribution(new) − contribution(old)``, so the
+  rollups always equal the sum over the facts (and a rebuild gives the same figures).
+* ``daily_volume``, ``hotline_callback`` — the first figures (kept: received / registered
+  counts by one dimension; every call-back of the hotline as it came).
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Table, Text, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
+from services.analytics.metric.counters import COUNTERS
 from shared.bus.tables import bus_tables
 from shared.db import make_metadata
 
@@ -33,4 +60,119 @@ hotline_callback = Table(
     Column("contacted", Boolean, nullable=False),
     Column("solved", Boolean),
     Column("rating", Text),
+)
+
+_TS = DateTime(timezone=True)
+
+case_fact = Table(
+    "case_fact",
+    metadata,
+    Column("case_id", Text, primary_key=True),
+    Column("tracking_no", Text),
+    # the period a case counts in: its receipt date (Asia/Shanghai), else its registration's
+    Column("day", Date),
+    Column("received_at", _TS),
+    Column("registered_at", _TS),
+    # dimensions: casework's latest milestone wins over intake (dims_seq), intake's amendments
+    # by revision (intake_rev)
+    Column("channel", Text),
+    Column("source", Text),
+    Column("category_code", Text),
+    Column("region_code", Text),
+    Column("unit_id", Text),  # the handling (lead) unit, else the office
+    Column("unit_seq", Integer, nullable=False, server_default=text("0")),
+    Column("office_unit_id", Text),  # the petition office (or discipline unit)
+    Column("dims_seq", Integer, nullable=False, server_default=text("0")),
+    Column("intake_rev", Integer, nullable=False, server_default=text("0")),
+    Column("accusation", Boolean, nullable=False, server_default=text("false")),
+    Column("urgency", Text),
+    Column("people_count", Integer),
+    Column("collective", Boolean),
+    Column("prior_count", Integer),  # earlier petitions on the same matter (重复信访)
+    Column("public_attention", Integer),
+    Column("status", Text),
+    Column("status_seq", Integer, nullable=False, server_default=text("0")),
+    Column("accept_at", _TS),  # the acceptance decision: accepted or refused
+    Column("accepted", Boolean),
+    Column("accept_on_time", Boolean),
+    Column("diverted_at", _TS),
+    Column("assigned_at", _TS),
+    Column("assign_count", Integer, nullable=False, server_default=text("0")),
+    Column("objection_count", Integer, nullable=False, server_default=text("0")),
+    Column("signed_at", _TS),
+    Column("contacted_at", _TS),  # the first contact that reached the petitioner
+    Column("replied_at", _TS),  # the first reply (stage reply)
+    Column("reply_on_time", Boolean),
+    Column("extension_count", Integer, nullable=False, server_default=text("0")),
+    Column("missed_count", Integer, nullable=False, server_default=text("0")),
+    Column("handle_missed", Boolean, nullable=False, server_default=text("false")),
+    Column("evaluated_at", _TS),
+    Column("eval_seq", Integer, nullable=False, server_default=text("0")),  # 0: from notify
+    Column("unit_rating", Text),
+    Column("office_rating", Text),
+    Column("dissatisfied_at", _TS),  # the first 不满意 of either party
+    Column("review_requested_at", _TS),
+    Column("review_count", Integer, nullable=False, server_default=text("0")),
+    Column("closed_at", _TS),
+    Column("close_seq", Integer, nullable=False, server_default=text("0")),
+    Column("resolved", Boolean),
+    Column("withdrawn_at", _TS),
+    Column("repeat_at", _TS),  # the first later petition naming this case as its prior
+    Column("hl_visited_at", _TS),  # the hotline's latest call-back
+    Column("hl_contacted", Boolean),
+    Column("hl_solved", Boolean),
+    Column("hl_rating", Text),
+    Index("ix_case_fact_received_at", "received_at"),
+    Index("ix_case_fact_day_region", "day", "region_code"),
+)
+
+# Nullable: an amendment may be folded before its receipt during a rebuild.
+case_text = Table(
+    "case_text",
+    metadata,
+    Column("case_id", Text, primary_key=True),
+    Column("revision", Integer, nullable=False, server_default=text("0")),
+    Column("title", Text),  # redacted by intake
+    Column("content", Text),  # redacted by intake
+    Column("person_keys", ARRAY(Text), nullable=False, server_default=text("'{}'")),
+    Column("prior_case_ids", ARRAY(Text), nullable=False, server_default=text("'{}'")),
+    Column("region_code", Text),
+    Column("category_code", Text),
+    Column("source", Text),
+    Column("channel", Text),
+    Column("received_at", _TS),
+    Column("people_count", Integer),
+    Column("collective", Boolean),
+    Column("accusation", Boolean),
+    Column("public_attention", Integer),
+    Index("ix_case_text_received_at", "received_at"),
+    Index("ix_case_text_person_keys", "person_keys", postgresql_using="gin"),
+)
+
+
+def _rollup(name: str) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("period", Date, primary_key=True),  # the day, or the month's first day
+        Column("region_code", Text, primary_key=True),
+        Column("accusation", Boolean, primary_key=True),
+        Column("dim", Text, primary_key=True),  # all | unit | office | category | …
+        Column("value", Text, primary_key=True),
+        *(Column(c, BigInteger, nullable=False, server_default=text("0")) for c in COUNTERS),
+        Index(f"ix_{name}_dim_period", "dim", "period"),
+    )
+
+
+rollup_day = _rollup("rollup_day")
+rollup_month = _rollup("rollup_month")
+
+# the read model a rebuild replaces (the bus tables and the inbox stay)
+READ_MODEL: tuple[Table, ...] = (
+    case_fact,
+    case_text,
+    rollup_day,
+    rollup_month,
+    daily_volume,
+    hotline_callback,
 )

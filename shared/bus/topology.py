@@ -37,11 +37,30 @@ SUBSCRIPTIONS: dict[str, frozenset[str]] = {
             "intake.otp.issued",
         }
     ),
+    # the read model of metrics and reports (services/analytics/metric/fold.py)
     "analytics": frozenset(
         {
             "intake.petition.received",
+            "intake.petition.amended",
             "intake.hotline.evaluation_received",
             "casework.case.registered",
+            "casework.case.withdrawn",
+            "casework.case.accepted",
+            "casework.case.refused",
+            "casework.case.diverted",
+            "casework.case.assigned",
+            "casework.case.objected",
+            "casework.case.signed",
+            "casework.case.contacted",
+            "casework.case.replied",
+            "casework.case.extended",
+            "casework.case.evaluated",
+            "casework.case.review_requested",
+            "casework.case.reviewed",
+            "casework.case.closed",
+            "casework.case.deadline_approached",
+            "casework.case.deadline_missed",
+            "notify.evaluation.recorded",
         }
     ),
     # intake keeps the public tracking view, projected from casework's milestones

@@ -1,0 +1,238 @@
+"""What one case contributes to the rollups: every numerator and denominator of domain §5 as a
+pure function of its fact row. The rollups hold ``Σ contribution(fact)``; a handler adds
+``contribution(new) − contribution(old)`` for each fact it changes, so live and rebuilt
+rollups agree by construction, and a fact that moves (a later receipt time, a reassignment to
+another unit) takes its counts with it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import Any
+
+# Volumes (domain §5 first paragraph) and the counters behind every rate (definitions.py).
+COUNTERS: tuple[str, ...] = (
+    "received",  # petitions received (件)
+    "people",  # 人次: people_count summed
+    "letters",
+    "visit_individual",  # individual visits (批 = 次)
+    "visit_individual_people",  # individual visits in 人次
+    "visit_collective_batches",  # collective visits in 批
+    "visit_collective_people",  # collective visits in 人次
+    "calls",
+    "online",
+    "platform",  # system to system (province, partners)
+    "collective",  # collective petitions of any channel (people_count ≥ 5)
+    "repeat",  # received naming an earlier petition on the same matter (重复信访)
+    "first_petition",  # 初信初访: received with no earlier petition
+    "registered",
+    "accept_decided",  # accepted or refused: the denominator of 及时受理率
+    "accept_on_time",
+    "accepted",
+    "refused",
+    "diverted",
+    "withdrawn",
+    "assigned",
+    "transferred",  # assigned more than once (改派)
+    "objected",
+    "signed",
+    "contacted",
+    "replied",
+    "reply_on_time",
+    "extended",
+    "deadline_missed",
+    "due_close",  # accepted and not withdrawn before closing: the denominator of 办结率
+    "closed",
+    "closed_on_time",
+    "resolved",
+    "resolved_once",
+    "rateable",
+    "unit_rated",
+    "unit_satisfied",
+    "unit_basic",
+    "unit_dissatisfied",
+    "office_rated",
+    "office_satisfied",
+    "office_basic",
+    "office_dissatisfied",
+    "revisited",
+    "review_requested",
+    "hl_valid",
+    "hl_contacted",
+    "hl_solved",
+    "hl_satisfied",
+    "hl_basic",
+    "hl_dissatisfied",
+)
+
+# the dimensions each fact is counted under (besides its region, always a key column)
+DIMENSIONS: tuple[str, ...] = (
+    "all",
+    "unit",
+    "office",
+    "category",
+    "category_top",
+    "channel",
+    "source",
+)
+
+ONE_TIME_WINDOW = timedelta(days=90)  # 一次性化解: nothing failed within 90 days
+RATED = frozenset({"satisfied", "basically_satisfied", "dissatisfied"})
+
+_LETTER = frozenset({"letter"})
+_VISIT = frozenset({"visit"})
+_CALL = frozenset({"phone", "sms"})
+_ONLINE = frozenset({"web", "app", "wechat", "online", "email"})
+
+RollupKey = tuple[date, str, bool, str, str]  # period, region, accusation, dim, value
+
+
+def category_top(code: str | None) -> str | None:
+    return code.split(".", 1)[0] if code else None
+
+
+def dimension_values(fact: Mapping[str, Any]) -> dict[str, str]:
+    """The value of each dimension for this fact (``unknown`` where it is not known)."""
+    values = {
+        "all": "all",
+        "unit": fact.get("unit_id") or fact.get("office_unit_id"),
+        "office": fact.get("office_unit_id"),
+        "category": fact.get("category_code"),
+        "category_top": category_top(fact.get("category_code")),
+        "channel": fact.get("channel"),
+        "source": fact.get("source"),
+    }
+    return {k: v or "unknown" for k, v in values.items()}
+
+
+def counts(fact: Mapping[str, Any]) -> dict[str, int]:
+    """The counters this fact adds (only non-zero ones)."""
+    c: dict[str, int] = {}
+
+    def add(name: str, n: int = 1) -> None:
+        if n:
+            c[name] = c.get(name, 0) + n
+
+    f = fact.get
+    if f("received_at") is not None:
+        people = int(f("people_count") or 1)
+        add("received")
+        add("people", people)
+        channel = f("channel")
+        if channel in _LETTER:
+            add("letters")
+        elif channel in _VISIT:
+            if f("collective"):
+                add("visit_collective_batches")
+                add("visit_collective_people", people)
+            else:
+                add("visit_individual")
+                add("visit_individual_people", people)
+        elif channel in _CALL:
+            add("calls")
+        elif channel in _ONLINE:
+            add("online")
+        else:
+            add("platform")
+        if f("collective"):
+            add("collective")
+        add("repeat" if (f("prior_count") or 0) > 0 else "first_petition")
+    if f("registered_at") is not None:
+        add("registered")
+    if f("accept_at") is not None:
+        add("accept_decided")
+        if f("accept_on_time"):
+            add("accept_on_time")
+        add("accepted" if f("accepted") else "refused")
+    if f("diverted_at") is not None:
+        add("diverted")
+    withdrawn = f("withdrawn_at") is not None
+    closed = f("closed_at") is not None
+    if withdrawn:
+        add("withdrawn")
+    if f("assigned_at") is not None:
+        add("assigned")
+    if (f("assign_count") or 0) > 1:
+        add("transferred")
+    if (f("objection_count") or 0) > 0:
+        add("objected")
+    if f("signed_at") is not None:
+        add("signed")
+    if f("contacted_at") is not None:
+        add("contacted")
+    replied = f("replied_at") is not None
+    if replied:
+        add("replied")
+        if f("reply_on_time"):
+            add("reply_on_time")
+    if (f("extension_count") or 0) > 0:
+        add("extended")
+    if (f("missed_count") or 0) > 0:
+        add("deadline_missed")
+    if f("accepted") and not (withdrawn and not closed):
+        add("due_close")
+    if closed:
+        add("closed")
+        if f("reply_on_time") and not f("handle_missed"):
+            add("closed_on_time")
+        if f("resolved"):
+            add("resolved")
+            limit = fact["closed_at"] + ONE_TIME_WINDOW
+            failures = (f("repeat_at"), f("review_requested_at"), f("dissatisfied_at"))
+            if not any(t is not None and t <= limit for t in failures):
+                add("resolved_once")
+    unit_rating, office_rating = f("unit_rating"), f("office_rating")
+    if f("evaluated_at") is not None:
+        add("rateable")
+        for party, rating in (("unit", unit_rating), ("office", office_rating)):
+            if rating in RATED:
+                add(f"{party}_rated")
+                add(
+                    {
+                        "satisfied": f"{party}_satisfied",
+                        "basically_satisfied": f"{party}_basic",
+                        "dissatisfied": f"{party}_dissatisfied",
+                    }[rating]
+                )
+    if replied and (
+        unit_rating in RATED or office_rating in RATED or f("hl_visited_at") is not None
+    ):
+        add("revisited")
+    if f("review_requested_at") is not None:
+        add("review_requested")
+    if f("hl_visited_at") is not None:
+        add("hl_valid")
+        if f("hl_contacted"):
+            add("hl_contacted")
+        if f("hl_solved"):
+            add("hl_solved")
+        rating = f("hl_rating")
+        if rating == "satisfied":
+            add("hl_satisfied")
+        elif rating == "basically_satisfied":
+            add("hl_basic")
+        elif rating == "dissatisfied":
+            add("hl_dissatisfied")
+    return c
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def contributions(fact: Mapping[str, Any]) -> dict[tuple[str, RollupKey], dict[str, int]]:
+    """``{(grain, key): counters}`` for the day and month rollups; empty while the fact has no
+    period (no receipt or registration seen yet)."""
+    day = fact.get("day")
+    if day is None:
+        return {}
+    c = counts(fact)
+    if not c:
+        return {}
+    region = fact.get("region_code") or "unknown"
+    acc = bool(fact.get("accusation"))
+    out: dict[tuple[str, RollupKey], dict[str, int]] = {}
+    for dim, value in dimension_values(fact).items():
+        out[("day", (day, region, acc, dim, value))] = c
+        out[("month", (month_of(day), region, acc, dim, value))] = c
+    return out

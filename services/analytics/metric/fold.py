@@ -1,0 +1,287 @@
+"""Folding events into a case's fact row (pure: no I/O).
+
+Each event changes only what it knows, and in a way that does not depend on the order in which
+events of *different* producers arrive (intake, casework and notify each keep their own order
+per case, but not relative to each other), nor on a re-run of the same event set:
+
+* first-time facts keep the earliest time (``min``); counts add (each event is applied once:
+  the consumer's inbox and the rebuild's own de-duplication see to it);
+* the latest state of something (the case's status, its handling unit, its evaluation, its
+  closing) is the one of the highest casework ``aggregate_seq``;
+* casework's dimensions win over intake's (``dims_seq`` > 0), and intake's amendments apply by
+  revision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from shared.clock import SHANGHAI
+from shared.events import casework as cw
+from shared.events.envelope import Envelope, EventPayload
+from shared.events.intake import (
+    HotlineEvaluationReceivedV1,
+    PetitionAmendedV1,
+    PetitionReceivedV1,
+)
+from shared.events.notify import EvaluationRecordedV1
+
+Fact = dict[str, Any]
+
+_CLASSES: tuple[type[EventPayload], ...] = (
+    PetitionReceivedV1,
+    PetitionAmendedV1,
+    HotlineEvaluationReceivedV1,
+    cw.CaseRegisteredV1,
+    cw.CaseWithdrawnV1,
+    *cw.MILESTONES,
+    EvaluationRecordedV1,
+)
+PAYLOADS: dict[str, type[EventPayload]] = {p.type: p for p in _CLASSES}
+EVENT_TYPES: frozenset[str] = frozenset(PAYLOADS)
+
+_INT_DEFAULTS = (
+    "dims_seq",
+    "intake_rev",
+    "status_seq",
+    "unit_seq",
+    "assign_count",
+    "objection_count",
+    "extension_count",
+    "missed_count",
+    "eval_seq",
+    "review_count",
+    "close_seq",
+)
+
+# the hotline's words and casework's codes of a rating
+RATINGS = {
+    "满意": "satisfied",
+    "基本满意": "basically_satisfied",
+    "不满意": "dissatisfied",
+    "satisfied": "satisfied",
+    "basically_satisfied": "basically_satisfied",
+    "dissatisfied": "dissatisfied",
+    "expired": "expired",
+}
+
+
+def blank(case_id: str) -> Fact:
+    fact: Fact = {"case_id": case_id, "accusation": False, "handle_missed": False}
+    for name in _INT_DEFAULTS:
+        fact[name] = 0
+    return fact
+
+
+@dataclass
+class TextChange:
+    """What an event tells about the case's text row (``case_text``)."""
+
+    case_id: str
+    revision: int
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def parse(env: Envelope) -> EventPayload | None:
+    cls = PAYLOADS.get(env.type)
+    return cls.model_validate(env.payload) if cls is not None else None
+
+
+def case_ids(env: Envelope, event: EventPayload) -> list[str]:
+    """The facts an event touches: its case, and for a repeat petition the earlier cases."""
+    ids = [str(getattr(event, "case_id", env.aggregate_id))]
+    if isinstance(event, PetitionReceivedV1):
+        ids.extend(event.prior_case_ids)
+    return ids
+
+
+def _min(a: datetime | None, b: datetime | None) -> datetime | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return min(a, b)
+
+
+def local_day(t: datetime) -> date:
+    return t.astimezone(SHANGHAI).date()
+
+
+def _set_day(f: Fact) -> None:
+    t = f.get("received_at") or f.get("registered_at")
+    f["day"] = local_day(t) if t is not None else None
+
+
+def _casework_dims(f: Fact, seq: int, event: Any) -> None:
+    if seq <= f["dims_seq"]:
+        return
+    f["dims_seq"] = seq
+    for name in ("region_code", "category_code", "source"):
+        value = getattr(event, name, None)
+        if value is not None:
+            f[name] = value
+
+
+def _status(f: Fact, seq: int, status: str) -> None:
+    if seq > f["status_seq"]:
+        f["status_seq"] = seq
+        f["status"] = status
+
+
+def apply(facts: dict[str, Fact], env: Envelope, event: EventPayload) -> TextChange | None:
+    """Fold one event into ``facts`` (which holds every id of :func:`case_ids`)."""
+    seq = env.aggregate_seq
+    if isinstance(event, PetitionReceivedV1):
+        f = facts[event.case_id]
+        f["tracking_no"] = event.tracking_no
+        f["received_at"] = _min(f.get("received_at"), event.received_at)
+        if f["dims_seq"] == 0 and f["intake_rev"] == 0:
+            f["region_code"] = event.region_code
+            f["category_code"] = event.category_code
+            f["source"] = event.source
+        f["channel"] = event.channel
+        f["accusation"] = f["accusation"] or event.accusation
+        f["urgency"] = f.get("urgency") or event.urgency
+        f["people_count"] = event.people_count
+        f["collective"] = event.collective or event.people_count >= 5
+        f["prior_count"] = len(event.prior_case_ids)
+        f["public_attention"] = event.public_attention
+        _set_day(f)
+        for prior in event.prior_case_ids:
+            if prior != event.case_id:
+                p = facts[prior]
+                p["repeat_at"] = _min(p.get("repeat_at"), event.received_at)
+        return TextChange(
+            event.case_id,
+            0,
+            {
+                "title": event.title,
+                "content": event.content,
+                "person_keys": sorted(
+                    set(event.person_keys) | ({event.person_key} if event.person_key else set())
+                ),
+                "prior_case_ids": list(event.prior_case_ids),
+                "region_code": event.region_code,
+                "category_code": event.category_code,
+                "source": event.source,
+                "channel": event.channel,
+                "received_at": event.received_at,
+                "people_count": event.people_count,
+                "collective": event.collective or event.people_count >= 5,
+                "accusation": event.accusation,
+                "public_attention": event.public_attention,
+            },
+        )
+    if isinstance(event, PetitionAmendedV1):
+        f = facts[event.case_id]
+        if event.revision <= f["intake_rev"]:
+            return None
+        f["intake_rev"] = event.revision
+        if f["dims_seq"] == 0:
+            for name in ("region_code", "category_code"):
+                if event.changed.get(name):
+                    f[name] = event.changed[name]
+        if event.changed.get("urgency"):
+            f["urgency"] = event.changed["urgency"]
+        text = {k: event.changed[k] for k in ("title", "content") if event.changed.get(k)}
+        for name in ("region_code", "category_code"):
+            if event.changed.get(name):
+                text[name] = event.changed[name]
+        return TextChange(event.case_id, event.revision, text) if text else None
+    if isinstance(event, HotlineEvaluationReceivedV1):
+        f = facts[event.case_id]
+        last = f.get("hl_visited_at")
+        if last is None or event.visited_at >= last:
+            f["hl_visited_at"] = event.visited_at
+            f["hl_contacted"] = event.contacted
+            f["hl_solved"] = event.solved
+            f["hl_rating"] = RATINGS.get(event.rating) if event.rating else None
+        return None
+    if isinstance(event, EvaluationRecordedV1):
+        f = facts[event.case_id]
+        unit, office = RATINGS.get(event.unit_rating), RATINGS.get(event.office_rating)
+        if "dissatisfied" in (unit, office):
+            f["dissatisfied_at"] = _min(f.get("dissatisfied_at"), event.rated_at)
+        # casework's own ``evaluated`` milestone wins; this one counts until it arrives
+        last = f.get("evaluated_at")
+        if f["eval_seq"] == 0 and (last is None or event.rated_at >= last):
+            f["evaluated_at"] = event.rated_at
+            f["unit_rating"], f["office_rating"] = unit, office
+        return None
+    if isinstance(event, cw.CaseRegisteredV1):
+        f = facts[event.case_id]
+        f["tracking_no"] = event.tracking_no
+        f["registered_at"] = _min(f.get("registered_at"), event.registered_at)
+        f["office_unit_id"] = event.office_unit_id or f.get("office_unit_id")
+        _casework_dims(f, seq, event)
+        f["channel"] = f.get("channel") or event.channel
+        f["accusation"] = f["accusation"] or event.accusation
+        f["urgency"] = event.urgency if f.get("urgency") in (None, "normal") else f["urgency"]
+        _status(f, seq, event.status)
+        _set_day(f)
+        return None
+    if isinstance(event, cw.CaseWithdrawnV1):
+        f = facts[event.case_id]
+        f["withdrawn_at"] = _min(f.get("withdrawn_at"), event.withdrawn_at)
+        _status(f, seq, event.status)
+        return None
+    if not isinstance(event, cw._CaseMilestone):
+        return None
+    f = facts[event.case_id]
+    at = event.occurred_at
+    _casework_dims(f, seq, event)
+    _status(f, seq, event.status)
+    f["accusation"] = f["accusation"] or event.accusation
+    if isinstance(event, cw.CaseAcceptedV1 | cw.CaseRefusedV1):
+        if f.get("accept_at") is None or at < f["accept_at"]:
+            f["accept_at"] = at
+            f["accepted"] = isinstance(event, cw.CaseAcceptedV1)
+            f["accept_on_time"] = event.on_time
+    elif isinstance(event, cw.CaseDivertedV1):
+        f["diverted_at"] = _min(f.get("diverted_at"), at)
+    elif isinstance(event, cw.CaseAssignedV1):
+        f["assigned_at"] = _min(f.get("assigned_at"), at)
+        f["assign_count"] += 1
+        if seq > f["unit_seq"]:
+            f["unit_seq"] = seq
+            f["unit_id"] = event.lead_unit_id
+    elif isinstance(event, cw.CaseObjectedV1):
+        f["objection_count"] += 1
+        if seq > f["unit_seq"]:
+            f["unit_seq"] = seq
+            f["unit_id"] = None  # back with the office
+    elif isinstance(event, cw.CaseSignedV1):
+        f["signed_at"] = _min(f.get("signed_at"), at)
+    elif isinstance(event, cw.CaseContactedV1):
+        if event.reached:
+            f["contacted_at"] = _min(f.get("contacted_at"), at)
+    elif isinstance(event, cw.CaseRepliedV1):
+        if event.stage == "reply" and (f.get("replied_at") is None or at < f["replied_at"]):
+            f["replied_at"] = at
+            f["reply_on_time"] = event.on_time
+    elif isinstance(event, cw.CaseExtendedV1):
+        f["extension_count"] += 1
+    elif isinstance(event, cw.CaseEvaluatedV1):
+        unit = RATINGS.get(event.unit_rating or "")
+        office = RATINGS.get(event.office_rating or "")
+        if "dissatisfied" in (unit, office):
+            f["dissatisfied_at"] = _min(f.get("dissatisfied_at"), at)
+        if seq > f["eval_seq"]:
+            f["eval_seq"] = seq
+            f["evaluated_at"] = at
+            f["unit_rating"], f["office_rating"] = unit, office
+    elif isinstance(event, cw.CaseReviewRequestedV1):
+        f["review_requested_at"] = _min(f.get("review_requested_at"), at)
+        f["review_count"] += 1
+    elif isinstance(event, cw.CaseClosedV1):
+        if seq > f["close_seq"]:
+            f["close_seq"] = seq
+            f["closed_at"] = at
+            f["resolved"] = event.resolved
+    elif isinstance(event, cw.CaseDeadlineMissedV1):
+        f["missed_count"] += 1
+        if event.clock == "handle":
+            f["handle_missed"] = True
+    return None
