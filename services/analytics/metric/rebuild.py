@@ -13,8 +13,10 @@ exactly what the live one does, and nothing is counted twice when the consumer g
    event of a case is dispatched only after the previous one of the same case was recorded,
    that set holds every earlier event of each case it holds. Each page goes through the live
    code path (``store.fold_events``) into the shadow tables.
-3. In one transaction that locks the inbox against the consumer (which waits, at most for
-   the catch-up): the events recorded since are folded too, the other indexes are built, and
+3. In one transaction that locks the inbox against the consumer (which waits meanwhile):
+   the events recorded since are folded too, the rollups are summed from the shadow facts
+   (Σ contribution(fact): what the live deltas add up to, which the tests check), the other
+   indexes are built, and
    the shadow tables replace the live ones (renamed, with the live names of their
    constraints and indexes).
 """
@@ -31,7 +33,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.analytics.metric.fold import EVENT_TYPES
-from services.analytics.metric.store import SHADOW, fold_events
+from services.analytics.metric.store import SHADOW, fold_events, rollups_from_facts
 from services.analytics.models import READ_MODEL
 from shared.db import Database
 from shared.events.envelope import Envelope
@@ -125,7 +127,7 @@ async def _fold_page(
     envs = [_envelope(producer, r) for r in rows if r.event_id in keep]
     if not envs:
         return 0
-    await fold_events(conn, envs, SHADOW)
+    await fold_events(conn, envs, SHADOW, rollups=False)
     await conn.execute(
         text(f"INSERT INTO {SEEN} SELECT unnest(CAST(:ids AS uuid[]))"),
         {"ids": [e.event_id for e in envs]},
@@ -200,6 +202,7 @@ async def _catch_up_and_swap(db: Database) -> int:
                     )
                 ).all()
             caught_up += await _fold_page(conn, producer, rows, None)
+        await rollups_from_facts(conn, SHADOW)
         await _swap(conn)
     return caught_up
 

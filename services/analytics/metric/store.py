@@ -256,8 +256,11 @@ def _volumes(events: list[EventPayload]) -> Counter[VolumeKey]:
     return counts
 
 
-async def fold_events(db: AsyncConnection, envs: list[Envelope], t: Target = LIVE) -> int:
-    """Fold a batch of events (each seen for the first time) into the read model ``t``."""
+async def fold_events(
+    db: AsyncConnection, envs: list[Envelope], t: Target = LIVE, *, rollups: bool = True
+) -> int:
+    """Fold a batch of events (each seen for the first time) into the read model ``t``.
+    ``rollups=False`` (the rebuild) leaves the rollups to :func:`rollups_from_facts`."""
     parsed: list[tuple[Envelope, EventPayload]] = []
     for env in envs:
         event = fold.parse(env)
@@ -275,9 +278,37 @@ async def fold_events(db: AsyncConnection, envs: list[Envelope], t: Target = LIV
             texts.append(change)
     changed = [f for k, f in facts.items() if f != before[k]]
     await save_facts(db, changed, t)
-    await add_rollups(db, deltas(before, facts), t)
+    if rollups:
+        await add_rollups(db, deltas(before, facts), t)
     await save_texts(db, texts, t)
     events = [e for _, e in parsed]
     await add_volumes(db, _volumes(events), t)
     await add_callbacks(db, [e for e in events if isinstance(e, HotlineEvaluationReceivedV1)], t)
     return len(parsed)
+
+
+async def rollups_from_facts(db: AsyncConnection, t: Target, chunk: int = 5000) -> int:
+    """The rollups of ``t`` as Σ contribution(fact) over its facts (the rebuild's last step);
+    equal to what the live deltas add up to. Returns the rows written."""
+    total: dict[tuple[str, RollupKey], Counter[str]] = {}
+    after = ""
+    while True:  # keyset pages: a cursor left open would block the swap's CREATE INDEX
+        rows = (
+            await db.execute(
+                text(
+                    f"SELECT * FROM {t.case_fact} WHERE case_id > :after "  # noqa: S608
+                    "ORDER BY case_id LIMIT :n"
+                ),
+                {"after": after, "n": chunk},
+            )
+        ).all()
+        if not rows:
+            break
+        after = rows[-1].case_id
+        for row in rows:
+            for key, c in contributions(dict(row._mapping)).items():
+                total.setdefault(key, Counter()).update(c)
+    keys = sorted(total)
+    for i in range(0, len(keys), chunk):
+        await add_rollups(db, {k: total[k] for k in keys[i : i + chunk]}, t)
+    return len(keys)
