@@ -46,7 +46,9 @@ def _add_rebuild(asub: Any) -> None:
     r.set_defaults(func=cmd_rebuild)
 
 
-COMMANDS: list[Callable[[Any], None]] = [_add_rebuild]
+from minsheng.analytics_text_cli import add_hotspots, add_repeats  # noqa: E402
+
+COMMANDS: list[Callable[[Any], None]] = [_add_rebuild, add_hotspots, add_repeats]
 
 
 def add_parser(sub: Any) -> None:

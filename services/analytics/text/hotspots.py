@@ -272,7 +272,7 @@ def hotspots(
     taken: set[int] = set()
     clusters: list[tuple[float, str, list[int], float]] = []
     while heap and len(clusters) < top:
-        neg, name = heapq.heappop(heap)
+        _, name = heapq.heappop(heap)
         ids = [i for i in members[name] if i not in taken]
         group = [docs[i] for i in ids]
         if len({d.person for d in group}) < min_people:
@@ -306,9 +306,8 @@ def _describe(
     counts: Counter[str] = Counter()
     for d in group:
         counts.update(d.words)
-    key_terms = [name] + [
-        w for w, _ in counts.most_common(12) if w not in name and name not in w and len(w) > 1
-    ][:7]
+    others = [w for w, _ in counts.most_common(12) if w not in name and name not in w]
+    key_terms = [name, *[w for w in others if len(w) > 1][:7]]
     sample = group[:60]
     centrality = []
     for i, d in enumerate(sample):

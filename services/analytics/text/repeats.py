@@ -405,13 +405,16 @@ class RepeatIndex:
         rows = np.asarray(ids, dtype=np.int64)
         text_j = (self._text.view()[rows] == fp.text_sig).mean(axis=1)
         title_j = (self._title.view()[rows] == fp.title_sig).mean(axis=1)
-        empty_text = bool((fp.text_sig == _EMPTY).all())
-        empty_title = bool((fp.title_sig == _EMPTY).all())
+        if bool((fp.text_sig == _EMPTY).all()):
+            text_j[:] = 0.0
+        if bool((fp.title_sig == _EMPTY).all()):
+            title_j[:] = 0.0
+        # below both of the lowest thresholds nothing can match: leave those out at once
+        keep = np.flatnonzero((text_j >= TEXT_WITH_PLACE) | (title_j >= TITLE_WITH_PLACE))
         mine = set(fp.places)
         links: list[Link] = []
-        for i, tj, hj in zip(ids, text_j.tolist(), title_j.tolist(), strict=True):
-            tj = 0.0 if empty_text else tj
-            hj = 0.0 if empty_title else hj
+        for k in keep.tolist():
+            i, tj, hj = ids[k], float(text_j[k]), float(title_j[k])
             theirs = self._places[i]
             shared = bool(mine.intersection(theirs))
             category = self._category[i]
