@@ -13,6 +13,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from sqlalchemy import text
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.api.errors import install_error_handlers
 from shared.bus.topology import SUBSCRIPTIONS, queue_name
@@ -83,37 +84,55 @@ def create_service_app(
     app.state.clock = system_clock
     install_error_handlers(app)
 
-    @app.middleware("http")
-    async def _observe(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        trace = request.headers.get("x-trace-id") or new_trace_id()
-        token = trace_id_var.set(trace[:64])
-        started = time.perf_counter()
-        status = 500
-        try:
-            response = await call_next(request)
-            status = response.status_code
-            response.headers["X-Trace-Id"] = trace[:64]
-            return response
-        finally:
-            elapsed = time.perf_counter() - started
-            REQUESTS.labels(service, request.method, str(status)).inc()
-            LATENCY.labels(service, request.method).observe(elapsed)
-            # the path only: query strings can carry query codes and one-time codes
-            log.info(
-                "http.request",
-                method=request.method,
-                path=request.url.path,
-                status=status,
-                ms=round(elapsed * 1000, 1),
-            )
-            trace_id_var.reset(token)
+    app.add_middleware(ObserveMiddleware, service=service)
 
     for router in routers:
         app.include_router(router)
     app.include_router(health_router(service))
     return app
+
+
+class ObserveMiddleware:
+    """Trace id, request metrics and the access log, as plain ASGI (no per-request task group
+    or body streaming as with ``BaseHTTPMiddleware``). Logs the path only: query strings can
+    carry query codes and one-time codes."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = next((v for k, v in scope["headers"] if k == b"x-trace-id"), b"")
+        trace = given.decode("latin-1")[:64] if given.isascii() and given else new_trace_id()
+        token = trace_id_var.set(trace)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_trace(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-trace-id", trace.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_trace)
+        finally:
+            elapsed = time.perf_counter() - started
+            method = scope.get("method", "")
+            REQUESTS.labels(self.service, method, str(status)).inc()
+            LATENCY.labels(self.service, method).observe(elapsed)
+            log.info(
+                "http.request",
+                method=method,
+                path=scope.get("path", ""),
+                status=status,
+                ms=round(elapsed * 1000, 1),
+            )
+            trace_id_var.reset(token)
 
 
 def health_router(service: str) -> APIRouter:

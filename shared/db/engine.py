@@ -69,7 +69,10 @@ class Database:
                 url,
                 pool_size=self.pool_size,
                 max_overflow=self.pool_size,
-                pool_pre_ping=True,
+                # no ping per checkout (a round trip on every request): a connection found
+                # dead raises a disconnect error, which invalidates the pool and answers 503
+                # (transient_db_errors) — the caller retries
+                pool_pre_ping=False,
                 pool_recycle=1800,
                 connect_args={
                     "server_settings": {
