@@ -46,9 +46,16 @@ def _add_rebuild(asub: Any) -> None:
     r.set_defaults(func=cmd_rebuild)
 
 
+from minsheng.analytics_routing_cli import add_route, add_train_router  # noqa: E402
 from minsheng.analytics_text_cli import add_hotspots, add_repeats  # noqa: E402
 
-COMMANDS: list[Callable[[Any], None]] = [_add_rebuild, add_hotspots, add_repeats]
+COMMANDS: list[Callable[[Any], None]] = [
+    _add_rebuild,
+    add_hotspots,
+    add_repeats,
+    add_train_router,
+    add_route,
+]
 
 
 def add_parser(sub: Any) -> None:
