@@ -136,6 +136,8 @@ public_milestone = Table(
     Column("status", Text, nullable=False),
     Column("message", Text, nullable=False),
     Column("occurred_at", DateTime(timezone=True), nullable=False),
+    # the case's first running deadline after this milestone (casework's clocks)
+    Column("due_at", DateTime(timezone=True)),
     UniqueConstraint("case_id", "milestone", "occurred_at"),
 )
 

@@ -11,6 +11,9 @@ SUBSCRIPTIONS: dict[str, frozenset[str]] = {
             "intake.petition.withdrawn",
             "intake.petition.supplemented",
             "notify.evaluation.recorded",  # the petitioner's rating: evaluated, 回访复核
+            # analytics' suggestions, kept in case.route_suggestion
+            "analytics.routing.suggested",
+            "analytics.repeat.suggested",
         }
     ),
     # the five returns, staff alerts and partner callbacks follow every casework milestone
@@ -64,7 +67,23 @@ SUBSCRIPTIONS: dict[str, frozenset[str]] = {
         }
     ),
     # intake keeps the public tracking view, projected from casework's milestones
-    "intake": frozenset({"casework.case.registered", "casework.case.withdrawn"}),
+    "intake": frozenset(
+        {
+            "casework.case.registered",
+            "casework.case.withdrawn",
+            "casework.case.accepted",
+            "casework.case.refused",
+            "casework.case.diverted",
+            "casework.case.assigned",
+            "casework.case.signed",
+            "casework.case.replied",
+            "casework.case.extended",
+            "casework.case.evaluated",
+            "casework.case.review_requested",
+            "casework.case.reviewed",
+            "casework.case.closed",
+        }
+    ),
 }
 
 

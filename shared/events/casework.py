@@ -28,6 +28,7 @@ class CaseRegisteredV1(EventPayload):
     # additive, casework issue
     office_unit_id: str | None = None  # the petition office (or discipline unit) that owns it
     due_at: datetime | None = None  # the first running deadline
+    public_due_at: datetime | None = None  # the first deadline the petitioner is told about
     external_ids: dict[str, str] = Field(default_factory=dict)  # e.g. hotline order_no
     urgency: str = "normal"
 
@@ -62,6 +63,8 @@ class _CaseMilestone(EventPayload):
     accusation: bool = False
     due_at: datetime | None = None
     public_message: str | None = None
+    # the deadline the petitioner is told about: acceptance, handling, review (not internal)
+    public_due_at: datetime | None = None
 
 
 class CaseAcceptedV1(_CaseMilestone):

@@ -610,11 +610,15 @@ async def apply(
         due = await db.scalar(
             text("SELECT due_at FROM casework.case WHERE case_id = :c"), {"c": case_id}
         )
+        public_due = (await timing.public_dues(db, [case_id])).get(str(case_id))
         await publish_many(
             db,
             producer=PRODUCER,
             clock=clock,
-            events=[(e.model_copy(update={"due_at": due}), str(case_id)) for e in events],
+            events=[
+                (e.model_copy(update={"due_at": due, "public_due_at": public_due}), str(case_id))
+                for e in events
+            ],
         )
     return new_status
 

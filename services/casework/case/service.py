@@ -142,6 +142,7 @@ async def register(
             )
         ).all()
     )
+    public = await timing.public_dues(db, [uuid.UUID(r.case_id) for r in fresh])
     await publish_many(
         db,
         producer=PRODUCER,
@@ -164,6 +165,7 @@ async def register(
                         (u.id for u, why in offices[r.case_id] if why == "office"), None
                     ),
                     due_at=dues.get(r.case_id),
+                    public_due_at=public.get(r.case_id),
                     external_ids=r.external_ids,
                     urgency=r.urgency,
                 ),
@@ -368,3 +370,23 @@ async def record_evaluation(
                 )
             ],
         )
+
+
+async def record_analytics_suggestion(
+    db: AsyncConnection, *, case_id: str, key: str | None, values: dict[str, object]
+) -> None:
+    """Keep an analytics suggestion in ``case.route_suggestion`` (shown, never applied): the
+    routing suggestion at the top level (label, category_code, confidence, model_version,
+    at), repeat links under ``"repeats"`` (``key``). A merge, so a redelivery changes nothing
+    and the two kinds do not overwrite each other."""
+    patch = {key: values} if key else values
+    found = await db.scalar(
+        text(
+            "UPDATE casework.case SET route_suggestion = "
+            "coalesce(route_suggestion, '{}'::jsonb) || CAST(:patch AS jsonb) "
+            "WHERE case_id = :id RETURNING 1"
+        ),
+        {"id": uuid.UUID(case_id), "patch": orjson.dumps(patch).decode()},
+    )
+    if found is None:
+        raise LookupError(f"case {case_id} not registered yet")  # retried until it is

@@ -134,3 +134,20 @@ async def start_registered(db: AsyncConnection, received: list[Any], *, clock: C
                 db, case_id=cid, kind=kind, started_at=r.received_at, context=ctx, clock=clock
             )
     await clocks.refresh_case_due(db, ids)
+
+
+# the clocks a petitioner is told about; the others (transfer, objection, signing) are internal
+PUBLIC_CLOCKS = ("accept", "handle", "review", "reexam")
+
+
+async def public_dues(db: AsyncConnection, case_ids: list[uuid.UUID]) -> dict[str, datetime]:
+    """Each case's first running deadline the petitioner is told about."""
+    rows = await db.execute(
+        text(
+            "SELECT case_id::text, min(due_at) FROM casework.case_clock "
+            "WHERE case_id = ANY(CAST(:ids AS uuid[])) AND stopped_at IS NULL "
+            "AND kind = ANY(CAST(:kinds AS text[])) GROUP BY case_id"
+        ),
+        {"ids": case_ids, "kinds": list(PUBLIC_CLOCKS)},
+    )
+    return {r[0]: r[1] for r in rows}

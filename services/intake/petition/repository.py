@@ -135,32 +135,35 @@ async def milestones(db: AsyncConnection, case_id: uuid.UUID) -> list[Row[Any]]:
             await db.execute(
                 select(public_milestone)
                 .where(public_milestone.c.case_id == case_id)
-                .order_by(public_milestone.c.occurred_at, public_milestone.c.seq)
+                .order_by(public_milestone.c.seq)
             )
         ).all()
     )
 
 
 async def record_milestones(db: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-    """Project many milestones at once; a repeated milestone is ignored."""
+    """Project many milestones at once; a repeated milestone is ignored. The petition's
+    public status becomes that of its latest milestone (by the case's event sequence)."""
     if not rows:
         return
-    cols = ("c", "s", "m", "st", "msg", "at")
+    cols = ("c", "s", "m", "st", "msg", "at", "due")
     await db.execute(
         text(
             "INSERT INTO intake.public_milestone (case_id, seq, milestone, status, message, "
-            "occurred_at) SELECT * FROM unnest(CAST(:c AS uuid[]), CAST(:s AS int[]), "
+            "occurred_at, due_at) SELECT * FROM unnest(CAST(:c AS uuid[]), CAST(:s AS int[]), "
             "CAST(:m AS text[]), CAST(:st AS text[]), CAST(:msg AS text[]), "
-            "CAST(:at AS timestamptz[])) ON CONFLICT DO NOTHING"
+            "CAST(:at AS timestamptz[]), CAST(:due AS timestamptz[])) ON CONFLICT DO NOTHING"
         ),
-        {k: [r[k] for r in rows] for k in cols},
+        {k: [r.get(k) for r in rows] for k in cols},
     )
     await db.execute(
         text(
-            "UPDATE intake.petition p SET status = u.st FROM unnest(CAST(:c AS uuid[]), "
-            "CAST(:st AS text[])) AS u(c, st) WHERE p.case_id = u.c"
+            "UPDATE intake.petition p SET status = u.st FROM ("
+            "  SELECT DISTINCT ON (c) c, st FROM unnest(CAST(:c AS uuid[]), CAST(:s AS int[]),"
+            "  CAST(:st AS text[])) AS x(c, s, st) ORDER BY c, s DESC) AS u "
+            "WHERE p.case_id = u.c"
         ),
-        {"c": [r["c"] for r in rows], "st": [r["st"] for r in rows]},
+        {"c": [r["c"] for r in rows], "s": [r["s"] for r in rows], "st": [r["st"] for r in rows]},
     )
 
 

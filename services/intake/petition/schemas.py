@@ -148,3 +148,6 @@ class PetitionStatus(BaseModel):
     title: str
     received_at: datetime
     history: list[Milestone]
+    deadline: datetime | None = Field(
+        None, description="the deadline now running for this petition (null when none runs)"
+    )

@@ -379,11 +379,12 @@ async def track(
     if row is None or not hmac.compare_digest(row.query_code_hash, expected):
         return None
     await repo.guard_reset(db, tracking_no)
+    recorded = await repo.milestones(db, row.case_id)
     history = [
         Milestone(
             occurred_at=m.occurred_at, milestone=m.milestone, status=m.status, message=m.message
         )
-        for m in await repo.milestones(db, row.case_id)
+        for m in recorded
     ]
     received = Milestone(
         occurred_at=row.received_at,
@@ -397,6 +398,7 @@ async def track(
         title=row.title,
         received_at=row.received_at,
         history=[received, *history],
+        deadline=recorded[-1].due_at if recorded else None,
     )
 
 
