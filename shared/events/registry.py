@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shared.events.analytics import RepeatSuggestedV1, RoutingSuggestedV1
 from shared.events.casework import (
     MILESTONES,
     ApprovalRequestedV1,
@@ -31,6 +32,8 @@ _ALL: list[type[EventPayload]] = [
     *MILESTONES,
     ApprovalRequestedV1,
     EvaluationRecordedV1,
+    RoutingSuggestedV1,
+    RepeatSuggestedV1,
 ]
 
 EVENT_TYPES: dict[tuple[str, int], type[EventPayload]] = {(c.type, c.version): c for c in _ALL}
