@@ -35,7 +35,7 @@ def pipeline(*, calibration_folds: int = 3, min_df: int = 2) -> Pipeline:
     """The design, fixed before evaluation: words ∪ chars TF-IDF, a class-balanced LinearSVC
     (C = 0.5) whose scores are turned into probabilities by per-class sigmoids fitted on
     held-out folds of the training data (Platt scaling), so `confidence` means something."""
-    svm = LinearSVC(C=0.5, class_weight="balanced")
+    svm = LinearSVC(C=0.5, class_weight="balanced", random_state=0)
     clf = CalibratedClassifierCV(svm, method="sigmoid", cv=calibration_folds, ensemble=False)
     return Pipeline([("features", features(min_df=min_df)), ("clf", clf)])
 
