@@ -13,6 +13,15 @@ personal data (pseudonymous person keys only).
   rollups always equal the sum over the facts (and a rebuild gives the same figures).
 * ``daily_volume``, ``hotline_callback`` — the first figures (kept: received / registered
   counts by one dimension; every call-back of the hotline as it came).
+* ``case_repeat`` — each received case's repeat fingerprint (the worker's in-memory
+  ``RepeatIndex`` is built from these at start) and what the check found: first petition
+  (初信初访), repeat links, other people's petitions on the same matter.
+* ``case_risk`` and ``screening_item`` — the screening sweep's risk level per open case and
+  the screening ledger (排查台账), one item per case, upserted by each sweep.
+
+The last three are not part of ``READ_MODEL``: a rebuild replays events through the fold only,
+and these are the product of the analysis (the fingerprints cost jieba and MinHash per case),
+so they stay across a rebuild.
 """
 
 from __future__ import annotations
@@ -23,13 +32,15 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Identity,
     Index,
     Integer,
+    LargeBinary,
     Table,
     Text,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from services.analytics.metric.counters import COUNTERS
 from shared.bus.tables import bus_tables
@@ -166,6 +177,58 @@ def _rollup(name: str) -> Table:
 
 rollup_day = _rollup("rollup_day")
 rollup_month = _rollup("rollup_month")
+
+# Repeat detection (同人 + 同事), one row per received case. ``seq`` orders the rows so a worker
+# can catch up with fingerprints written by another process.
+case_repeat = Table(
+    "case_repeat",
+    metadata,
+    Column("case_id", Text, primary_key=True),
+    Column("seq", BigInteger, Identity(), nullable=False, unique=True),
+    Column("fingerprint", LargeBinary, nullable=False),  # repeats.Fingerprint.to_bytes()
+    Column("received_at", _TS),
+    Column("region_code", Text),
+    Column("accusation", Boolean, nullable=False, server_default=text("false")),
+    Column("first_petition", Boolean, nullable=False),
+    Column("earlier_repeats", Integer, nullable=False, server_default=text("0")),
+    Column("repeats", JSONB, nullable=False, server_default=text("'[]'")),  # same person
+    Column("same_matter", JSONB, nullable=False, server_default=text("'[]'")),  # others
+    Column("checked_at", _TS, nullable=False),
+)
+
+# The sweep's risk level per case (red / orange / yellow / blue) with its reasons.
+case_risk = Table(
+    "case_risk",
+    metadata,
+    Column("case_id", Text, primary_key=True),
+    Column("level", Text, nullable=False),
+    Column("score", Integer, nullable=False),
+    Column("reasons", JSONB, nullable=False),  # [{code, points, detail}]
+    Column("region_code", Text),
+    Column("accusation", Boolean, nullable=False, server_default=text("false")),
+    Column("assessed_on", Date, nullable=False),
+    Index("ix_case_risk_level", "level"),
+)
+
+# 排查台账: one item per case at yellow or above, with its owner and due date. A later sweep
+# updates the level and reasons (found_on stays); an item whose case is no longer at risk
+# (closed, or fallen below yellow) is marked cleared.
+screening_item = Table(
+    "screening_item",
+    metadata,
+    Column("case_id", Text, primary_key=True),
+    Column("matter", Text, nullable=False),
+    Column("level", Text, nullable=False),
+    Column("reasons", ARRAY(Text), nullable=False),
+    Column("owner_unit", Text, nullable=False),
+    Column("region_code", Text),
+    Column("accusation", Boolean, nullable=False, server_default=text("false")),
+    Column("found_on", Date, nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("status", Text, nullable=False, server_default=text("'open'")),  # open | cleared
+    Column("updated_at", _TS, nullable=False),
+    Index("ix_screening_item_found_on", "found_on"),
+)
 
 # the read model a rebuild replaces (the bus tables and the inbox stay)
 READ_MODEL: tuple[Table, ...] = (
