@@ -46,11 +46,49 @@ def _add_rebuild(asub: Any) -> None:
     r.set_defaults(func=cmd_rebuild)
 
 
+def cmd_screen(args: argparse.Namespace) -> int:
+    from services.analytics.screening.service import sweep
+    from shared.clock import SHANGHAI, system_clock
+    from shared.db import Database
+
+    async def run() -> int:
+        db = Database(get_settings())
+        now = system_clock.now()
+        as_of = args.as_of or now.astimezone(SHANGHAI).date()
+        try:
+            async with db.transaction("analytics") as conn:
+                result = await sweep(conn, as_of=as_of, now=now)
+        finally:
+            await db.dispose()
+        if result is None:
+            print("another sweep is running; nothing done")
+            return 1
+        print(
+            f"screened {result.assessed:,} open cases on {as_of}: {result.items:,} ledger items "
+            f"({result.new_items:,} new, {result.cleared:,} cleared)"
+        )
+        return 0
+
+    return asyncio.run(run())
+
+
+def _add_screen(asub: Any) -> None:
+    from datetime import date
+
+    s = asub.add_parser(
+        "screen",
+        help="screening sweep now: risk levels of open cases, the ledger (排查台账)",
+    )
+    s.add_argument("--as-of", type=date.fromisoformat, help="the sweep's day (default today)")
+    s.set_defaults(func=cmd_screen)
+
+
 from minsheng.analytics_routing_cli import add_route, add_train_router  # noqa: E402
 from minsheng.analytics_text_cli import add_hotspots, add_repeats  # noqa: E402
 
 COMMANDS: list[Callable[[Any], None]] = [
     _add_rebuild,
+    _add_screen,
     add_hotspots,
     add_repeats,
     add_train_router,
