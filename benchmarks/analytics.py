@@ -48,7 +48,10 @@ QUERIES: dict[str, tuple[str, str | None]] = {
     "city, one year, by category": ("category", None),
     "one district, one year, by top category": ("category_top", "440306"),
     "city, one year, by district": ("region", None),
+    "city, one year, by street": ("region:street", None),
 }
+# the breakdowns measured again on the full-code rollups only (as before the district rollups)
+FULL_CODE = ("city, one year, by unit", "city, one year, by category")
 START, END = date(2025, 1, 1), date(2025, 12, 31)
 
 
@@ -96,7 +99,10 @@ _COLS = "received, accept_decided, accept_on_time, closed, resolved, unit_rated,
 
 async def seed_rollups(conn: asyncpg.Connection) -> float:
     t = time.perf_counter()
-    await conn.execute("TRUNCATE analytics.rollup_day, analytics.rollup_month")
+    await conn.execute(
+        "TRUNCATE analytics.rollup_day, analytics.rollup_month, analytics.rollup_day_district, "
+        "analytics.rollup_month_district"
+    )
     values = {
         "all": "'all'",
         "unit": "unit",
@@ -118,18 +124,26 @@ async def seed_rollups(conn: asyncpg.Connection) -> float:
         f"SELECT date_trunc('month', period)::date, region_code, accusation, dim, value, {sums} "
         "FROM analytics.rollup_day GROUP BY 1, 2, 3, 4, 5"
     )
-    await conn.execute("ANALYZE analytics.rollup_day")
-    await conn.execute("ANALYZE analytics.rollup_month")
+    for grain in ("day", "month"):  # the district rollups: region cut to 6 digits
+        await conn.execute(
+            f"INSERT INTO analytics.rollup_{grain}_district (period, region_code, accusation, "
+            f"dim, value, {_COLS}) SELECT period, substr(region_code, 1, 6), accusation, dim, "
+            f"value, {sums} FROM analytics.rollup_{grain} GROUP BY 1, 2, 3, 4, 5"
+        )
+    for table in ("rollup_day", "rollup_month", "rollup_day_district", "rollup_month_district"):
+        await conn.execute(f"ANALYZE analytics.{table}")
     return time.perf_counter() - t
 
 
 def raw_sql(group: str, region: str | None) -> str:
+    """The same figures by GROUP BY over the case rows (``group`` as in ``QUERIES``)."""
     key = {
         "none": "'all'",
         "unit": "unit",
         "category": "category",
         "category_top": "split_part(category, '.', 1)",
         "region": "substr(region_code, 1, 6)",
+        "region:street": "substr(region_code, 1, 9)",
     }[group]
     where = f" AND region_code LIKE '{region}%'" if region else ""
     return (
@@ -140,18 +154,27 @@ def raw_sql(group: str, region: str | None) -> str:
 
 async def measure(db: Database, conn: asyncpg.Connection, runs: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for name, (group, region) in QUERIES.items():
+    plan = [(name, group, region, True) for name, (group, region) in QUERIES.items()]
+    plan += [(f"{name} [full-code rollups]", *QUERIES[name], False) for name in FULL_CODE]
+    for name, grouping, region, district in plan:
+        group, _, level = grouping.partition(":")
         scope = service.Scope((region or "44",), False)
         times: list[float] = []
-        for _ in range(runs):
-            t = time.perf_counter()
-            async with db.transaction("analytics") as c:
-                await service.sum_counters(c, scope, START, END, group)
-            times.append((time.perf_counter() - t) * 1000)
+        real = service.uses_district_rollups
+        if not district:
+            service.uses_district_rollups = lambda *a: False
+        try:
+            for _ in range(runs):
+                t = time.perf_counter()
+                async with db.transaction("analytics") as c:
+                    await service.sum_counters(c, scope, START, END, group, level or "district")
+                times.append((time.perf_counter() - t) * 1000)
+        finally:
+            service.uses_district_rollups = real
         raw: list[float] = []
         for _ in range(max(2, runs // 5)):
             t = time.perf_counter()
-            await conn.fetch(raw_sql(group, region))
+            await conn.fetch(raw_sql(grouping, region))
             raw.append((time.perf_counter() - t) * 1000)
         out[name] = {
             "rollup_p50_ms": round(percentile(times, 50), 1),
@@ -169,6 +192,7 @@ async def seed_events(conn: asyncpg.Connection, n: int) -> int:
     await conn.execute(
         "TRUNCATE intake.outbox_event, casework.outbox_event, analytics.inbox, "
         "analytics.case_fact, analytics.case_text, analytics.rollup_day, analytics.rollup_month, "
+        "analytics.rollup_day_district, analytics.rollup_month_district, "
         "analytics.daily_volume, analytics.hotline_callback"
     )
     await conn.execute("DROP TABLE IF EXISTS public.bench_ev_case")
@@ -285,6 +309,10 @@ async def main(quick: bool, rebuild_cases: int) -> None:
             gen = await generate_cases(conn, n)
             seed = await seed_rollups(conn)
             day_rows = await conn.fetchval("SELECT count(*) FROM analytics.rollup_day")
+            month_rows = await conn.fetchval("SELECT count(*) FROM analytics.rollup_month")
+            district_rows = await conn.fetchval(
+                "SELECT count(*) FROM analytics.rollup_month_district"
+            )
             print(
                 f"{n:,} cases: generated {gen:.0f} s, rollups {seed:.0f} s, {day_rows:,} day rows"
             )
@@ -292,10 +320,16 @@ async def main(quick: bool, rebuild_cases: int) -> None:
                 "generate_s": round(gen, 1),
                 "seed_rollups_s": round(seed, 1),
                 "rollup_day_rows": day_rows,
+                "rollup_month_rows": month_rows,
+                "rollup_month_district_rows": district_rows,
+                "load_average": list(os.getloadavg()),
                 "queries": await measure(db, conn, runs),
             }
         await conn.execute("DROP TABLE public.bench_case")
-        await conn.execute("TRUNCATE analytics.rollup_day, analytics.rollup_month")
+        await conn.execute(
+            "TRUNCATE analytics.rollup_day, analytics.rollup_month, "
+            "analytics.rollup_day_district, analytics.rollup_month_district"
+        )
         cases = rebuild_cases
         events = await seed_events(conn, cases)
         from services.analytics.metric.rebuild import rebuild
@@ -338,6 +372,10 @@ def markdown(r: dict[str, Any]) -> str:
             continue
         lines += [
             f"## {int(key):,} cases ({v['rollup_day_rows']:,} rows in rollup_day)",
+            "",
+            f"rollup_month: {v.get('rollup_month_rows', 0):,} rows; rollup_month_district: "
+            f"{v.get('rollup_month_district_rows', 0):,} rows. Load average before the "
+            f"queries: {', '.join(f'{x:.2f}' for x in v.get('load_average', []))}.",
             "",
             "| query | rollup p50 ms | rollup p95 ms | raw aggregate p50 ms |",
             "|---|---|---|---|",

@@ -8,9 +8,11 @@ personal data (pseudonymous person keys only).
 * ``case_text`` — the redacted title and content of each case with its person keys, region,
   time and public attention: the input of repeat detection, hotspots and screening.
 * ``rollup_day`` / ``rollup_month`` — counters of every numerator and denominator of domain
-  §5 per (period, region, accusation flag, dimension, value). A fact's contribution is a pure
-  function of the row; a handler adds ``contribution(new) − contribution(old)``, so the
-  rollups always equal the sum over the facts (and a rebuild gives the same figures).
+  §5 per (period, region, accusation flag, dimension, value); ``rollup_day_district`` /
+  ``rollup_month_district`` the same with the region cut to its district (6 digits). A
+  fact's contribution is a pure function of the row; a handler adds
+  ``contribution(new) − contribution(old)``, so the rollups always equal the sum over the
+  facts (and a rebuild gives the same figures).
 * ``daily_volume``, ``hotline_callback`` — the first figures (kept: received / registered
   counts by one dimension; every call-back of the hotline as it came).
 * ``case_repeat`` — each received case's repeat fingerprint (the worker's in-memory
@@ -177,6 +179,10 @@ def _rollup(name: str) -> Table:
 
 rollup_day = _rollup("rollup_day")
 rollup_month = _rollup("rollup_month")
+# the same counters with the region cut to its district (counters.district_of): what a read
+# over whole districts uses (metric.service), a fraction of the rows of the full-code rollups
+rollup_day_district = _rollup("rollup_day_district")
+rollup_month_district = _rollup("rollup_month_district")
 
 # Repeat detection (同人 + 同事), one row per received case. ``seq`` orders the rows so a worker
 # can catch up with fingerprints written by another process.
@@ -236,6 +242,8 @@ READ_MODEL: tuple[Table, ...] = (
     case_text,
     rollup_day,
     rollup_month,
+    rollup_day_district,
+    rollup_month_district,
     daily_volume,
     hotline_callback,
 )

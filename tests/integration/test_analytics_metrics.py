@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from services.analytics.metric import service
+from services.analytics.metric.counters import GRAINS
 from services.analytics.metric.definitions import RATES, hotline_score
 from services.analytics.metric.handlers import HANDLERS
 from services.analytics.metric.rebuild import rebuild
@@ -238,7 +239,7 @@ async def snapshot(db: Database) -> dict[str, Any]:
         ):
             rows = await conn.execute(text(f"SELECT * FROM analytics.{table} ORDER BY {order}"))
             out[table] = [tuple(r) for r in rows]
-        for grain in ("day", "month"):
+        for grain in GRAINS:
             rows = await conn.execute(
                 text(f"SELECT * FROM analytics.rollup_{grain} ORDER BY 1, 2, 3, 4, 5")
             )
@@ -309,6 +310,33 @@ async def test_live_equals_rebuild_and_duplicates_change_nothing(
     # same figures as in-order delivery
     c = (await totals(db, everyone()))["all"]
     assert (c["received"], c["resolved_once"], c["unit_rated"]) == (10, 1, 3)
+    # the district rollups are the full-code ones summed by district, live and rebuilt
+    async with db.transaction("analytics") as conn:
+        for grain in ("day", "month"):
+            cut = await conn.execute(
+                text(
+                    "SELECT period, substr(region_code, 1, 6), accusation, dim, value, "
+                    "sum(received), sum(closed), sum(unit_satisfied) "
+                    f"FROM analytics.rollup_{grain} GROUP BY 1, 2, 3, 4, 5 "
+                    "HAVING sum(received) + sum(closed) + sum(unit_satisfied) > 0 ORDER BY 1, 2, 3, 4, 5"
+                )
+            )
+            district = await conn.execute(
+                text(
+                    "SELECT period, region_code, accusation, dim, value, received, closed, "
+                    f"unit_satisfied FROM analytics.rollup_{grain}_district "
+                    "WHERE received + closed + unit_satisfied > 0 ORDER BY 1, 2, 3, 4, 5"
+                )
+            )
+            assert [tuple(r) for r in district] == [tuple(r) for r in cut] != []
+    # a breakdown read from the district rollups equals the one from the full codes
+    for group in ("unit", "category", "region"):
+        whole = await totals(db, everyone(), group)
+        by_street = await totals(db, service.Scope(("440306001", "440303001"), True), group)
+        assert whole == by_street and whole
+    assert service.uses_district_rollups(everyone(), "unit", "district")
+    assert not service.uses_district_rollups(everyone(), "region", "street")
+    assert not service.uses_district_rollups(service.Scope(("440306001",), True), "unit", "x")
     # and the live consumer goes on after the swap
     await h.received("K", at(9))
     await deliver(con, h.log[-1:])

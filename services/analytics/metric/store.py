@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.analytics.metric import fold
-from services.analytics.metric.counters import COUNTERS, RollupKey, contributions
+from services.analytics.metric.counters import COUNTERS, GRAINS, RollupKey, contributions
 from services.analytics.models import case_fact
 from shared.clock import SHANGHAI
 from shared.events.casework import CaseRegisteredV1
@@ -102,7 +102,8 @@ def deltas(
 async def add_rollups(
     db: AsyncConnection, delta: dict[tuple[str, RollupKey], Counter[str]], t: Target
 ) -> None:
-    for grain, table in (("day", t.rollup_day), ("month", t.rollup_month)):
+    for grain in GRAINS:
+        table = getattr(t, f"rollup_{grain}")
         keys = sorted(k for g, k in delta if g == grain)  # a fixed order: no deadlocks
         if not keys:
             continue
