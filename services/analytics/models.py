@@ -40,6 +40,7 @@ from sqlalchemy import (
     LargeBinary,
     Table,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -246,4 +247,23 @@ READ_MODEL: tuple[Table, ...] = (
     rollup_month_district,
     daily_volume,
     hotline_callback,
+)
+
+# Reports rendered on schedule (the 日快报 of each district at 12:05): one row per kind,
+# region, period and format, the bytes in the object store (content-addressed). Not part of
+# the read model: what was issued stays issued across a rebuild.
+generated_report = Table(
+    "generated_report",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("kind", Text, nullable=False),  # daily | weekly | monthly
+    Column("region_code", Text, nullable=False),  # the district
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("format", Text, nullable=False),  # html | pdf
+    Column("created_at", _TS, nullable=False),
+    Column("sha256", Text, nullable=False),
+    Column("storage_key", Text, nullable=False),
+    Column("size", Integer, nullable=False),
+    UniqueConstraint("kind", "region_code", "period_start", "format"),
 )

@@ -1,6 +1,11 @@
-"""The offices' statistics tables as spreadsheets (openpyxl): 信访数据统计表 — volumes and
-every rate (numerator, denominator, rate, the same period last year) in one sheet per
-grouping: by district, by category, by handling unit."""
+"""The offices' statistics tables as spreadsheets (openpyxl):
+
+* 信访数据统计表 — volumes and every rate (numerator, denominator, rate, the same period last
+  year) in one sheet per grouping: by district, by category, by handling unit;
+* 矛盾纠纷排查表 — the screening ledger's items (排查台账);
+* 排查汇总统计分析一览表 — ledger items by level × category × district;
+* 化解汇总统计分析一览表 — 办结率, 化解率, 一次性化解率 by district and by category, from the
+  rollups, with the same period a year earlier."""
 
 from __future__ import annotations
 
@@ -9,6 +14,8 @@ from datetime import date
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
+from openpyxl.worksheet.worksheet import Worksheet
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.analytics.metric import service as metric
@@ -72,3 +79,198 @@ async def statistics_table(
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+# 矛盾纠纷排查表, 排查汇总统计分析一览表, 化解汇总统计分析一览表
+
+LEVELS = (("red", "红色"), ("orange", "橙色"), ("yellow", "黄色"), ("blue", "蓝色"))
+_LEVEL_NAMES = dict(LEVELS)
+
+
+def _sheet(wb: Workbook, title: str, heading: str, header: list[str]) -> Worksheet:
+    ws = wb.create_sheet(title)
+    ws.append([heading])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append(header)
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True)
+    ws.freeze_panes = "B3"
+    ws.column_dimensions["A"].width = 24
+    return ws
+
+
+def _bytes(wb: Workbook) -> bytes:
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _new() -> Workbook:
+    wb = Workbook()
+    wb.remove(wb.active)
+    return wb
+
+
+def _span(start: date, end: date) -> str:
+    return f"（{start.isoformat()} 至 {end.isoformat()}）"
+
+
+async def screening_table(
+    db: AsyncConnection, scope: metric.Scope, start: date, end: date
+) -> bytes:
+    """矛盾纠纷排查表: each item of the screening ledger found in ``[start, end]``, most severe
+    first."""
+    from services.analytics.screening.service import ledger_rows
+
+    rows = (
+        await ledger_rows(
+            db,
+            prefixes=scope.prefixes,
+            accusations=scope.accusations_in_breakdowns,
+            start=start,
+            end=end,
+            status=None,
+            level=None,
+        )
+        if scope.prefixes
+        else []
+    )
+    wb = _new()
+    ws = _sheet(
+        wb,
+        "矛盾纠纷排查表",
+        "矛盾纠纷排查表" + _span(start, end),
+        [
+            "序号",
+            "矛盾纠纷事项",
+            "风险等级",
+            "风险原因",
+            "所在地区",
+            "责任单位",
+            "排查日期",
+            "化解期限",
+            "状态",
+            "案件编号",
+        ],
+    )
+    for n, r in enumerate(rows, start=1):
+        ws.append(
+            [
+                n,
+                r["matter"],
+                _LEVEL_NAMES.get(r["level"], r["level"]),
+                "；".join(r["reasons"]),
+                regions.full_name(r["region_code"] or "") or (r["region_code"] or ""),
+                r["owner_unit"],
+                r["found_on"],
+                r["due_on"],
+                "在办" if r["status"] == "open" else "已销号",
+                r["case_id"],
+            ]
+        )
+    ws.column_dimensions["B"].width = 40
+    return _bytes(wb)
+
+
+async def screening_counts(
+    db: AsyncConnection, scope: metric.Scope, start: date, end: date
+) -> list[tuple[str, str, str, str, int]]:
+    """(district, top category, level, status, items) of the ledger items found in the period."""
+    if not scope.prefixes:
+        return []
+    acc = "" if scope.accusations_in_breakdowns else " AND NOT s.accusation"
+    rows = await db.execute(
+        text(
+            "SELECT coalesce(substr(s.region_code, 1, 6), 'unknown'), "  # noqa: S608
+            "coalesce(split_part(f.category_code, '.', 1), 'unknown'), s.level, s.status, "
+            "count(*) FROM analytics.screening_item s "
+            "LEFT JOIN analytics.case_fact f USING (case_id) "
+            "WHERE s.region_code LIKE ANY(CAST(:prefixes AS text[])) "
+            f"AND s.found_on BETWEEN :s AND :e{acc} GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+        ),
+        {"prefixes": [p + "%" for p in scope.prefixes], "s": start, "e": end},
+    )
+    return [(r[0], r[1], r[2], r[3], int(r[4])) for r in rows]
+
+
+async def screening_summary(
+    db: AsyncConnection, scope: metric.Scope, start: date, end: date
+) -> bytes:
+    """排查汇总统计分析一览表: ledger items by level × category × district, with totals, open
+    and cleared."""
+    counts = await screening_counts(db, scope, start, end)
+    wb = _new()
+    header_levels = [name for _, name in LEVELS]
+    for title, key in (("按地区", 0), ("按类别", 1)):
+        ws = _sheet(
+            wb,
+            title,
+            "排查汇总统计分析一览表" + _span(start, end),
+            ["地区" if key == 0 else "类别", *header_levels, "合计", "在办", "已销号"],
+        )
+        groups = sorted({str(c[key]) for c in counts})
+        for g in [*groups, "all"]:
+            mine = [c for c in counts if g == "all" or c[key] == g]
+            label = _label("region" if key == 0 else "category_top", g)
+            ws.append(
+                [
+                    label,
+                    *(sum(c[4] for c in mine if c[2] == lv) for lv, _ in LEVELS),
+                    sum(c[4] for c in mine),
+                    sum(c[4] for c in mine if c[3] == "open"),
+                    sum(c[4] for c in mine if c[3] != "open"),
+                ]
+            )
+    ws = _sheet(
+        wb,
+        "地区×类别",
+        "排查汇总统计分析一览表" + _span(start, end),
+        ["地区", "类别", *header_levels, "合计"],
+    )
+    for district, cat in sorted({(c[0], c[1]) for c in counts}):
+        mine = [c for c in counts if (c[0], c[1]) == (district, cat)]
+        ws.append(
+            [
+                _label("region", district),
+                _label("category_top", cat),
+                *(sum(c[4] for c in mine if c[2] == lv) for lv, _ in LEVELS),
+                sum(c[4] for c in mine),
+            ]
+        )
+    return _bytes(wb)
+
+
+RESOLUTION_RATES = ("closure", "resolution", "one_time_resolution")
+
+
+async def resolution_summary(
+    db: AsyncConnection, scope: metric.Scope, settings: Settings, start: date, end: date
+) -> bytes:
+    """化解汇总统计分析一览表: 办结率, 化解率, 一次性化解率 (numerator, denominator, rate, the
+    same period last year) by district and by category, from the rollups."""
+    wb = _new()
+    total = await metric.metrics(db, scope, settings, start, end)
+    header = ["分组", "收件", "应办结"]
+    for code in RESOLUTION_RATES:
+        name = RATES[code].name
+        header += [f"{name}分子", name, f"{name}去年同期", f"{name}同比（百分点）"]
+    for title, group in (("按地区", "region"), ("按类别", "category_top")):
+        ws = _sheet(wb, title, "化解汇总统计分析一览表" + _span(start, end), header)
+        rows = await metric.metrics(db, scope, settings, start, end, group, "district")
+        for row in [*rows, *total]:
+            line: list[object] = [
+                _label(group, row.key),
+                row.volumes.get("received", 0),
+                row.rates["closure"].denominator,
+            ]
+            for code in RESOLUTION_RATES:
+                f = row.rates[code]
+                line += [
+                    f.numerator,
+                    _pct(f.value),
+                    _pct(f.previous),
+                    "" if f.change is None else round(f.change * 100, 1),
+                ]
+            ws.append(line)
+    return _bytes(wb)
