@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from shared.settings import get_settings
@@ -83,12 +84,98 @@ def _add_screen(asub: Any) -> None:
     s.set_defaults(func=cmd_screen)
 
 
+REPORTS = ("daily", "weekly", "monthly")
+TABLES = ("statistics", "screening-ledger", "screening-summary", "resolution-summary")
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """A report (HTML or PDF) or a statistics table (.xlsx) of one region, written to a file."""
+    from datetime import timedelta
+
+    from services.analytics.metric.service import Scope
+    from services.analytics.report import document, render, xlsx
+    from shared.db import Database
+    from shared.identity.scope import region_prefix
+
+    prefix = region_prefix(args.region)
+    if prefix is None:
+        print(f"not a region code: {args.region}")
+        return 2
+    scope = Scope((prefix,), args.discipline)
+    settings = get_settings()
+    today = date.today()
+    if args.kind in REPORTS and args.format == "xlsx":
+        print("reports are html or pdf; the tables are xlsx")
+        return 2
+    if args.kind in TABLES and args.format not in (None, "xlsx"):
+        print("the statistics tables are xlsx")
+        return 2
+
+    async def run() -> bytes:
+        db = Database(settings)
+        try:
+            async with db.transaction("analytics") as conn:
+                if args.kind in REPORTS:
+                    doc = await render.build(
+                        conn,
+                        args.kind,
+                        scope,
+                        settings,
+                        args.date or render.default_date(args.kind, today),
+                    )
+                    if (args.format or "pdf") == "html":
+                        return document.html(doc).encode()
+                    return await asyncio.to_thread(document.pdf_bytes, doc)
+                end = args.end or today - timedelta(days=1)
+                start = args.start or end.replace(day=1)
+                if args.kind == "statistics":
+                    return await xlsx.statistics_table(conn, scope, settings, start, end)
+                if args.kind == "screening-ledger":
+                    return await xlsx.screening_table(conn, scope, start, end)
+                if args.kind == "screening-summary":
+                    return await xlsx.screening_summary(conn, scope, start, end)
+                return await xlsx.resolution_summary(conn, scope, settings, start, end)
+        finally:
+            await db.dispose()
+
+    body = asyncio.run(run())
+    args.output.write_bytes(body)
+    print(f"{args.kind} ({args.region}) → {args.output} ({len(body):,} bytes)")
+    return 0
+
+
+def _add_report(asub: Any) -> None:
+    from pathlib import Path
+
+    r = asub.add_parser(
+        "report",
+        help="日快报 / 周预警 / 月研判 as HTML or PDF, or a statistics table as .xlsx, to a file",
+    )
+    r.add_argument("kind", choices=(*REPORTS, *TABLES))
+    r.add_argument(
+        "--date",
+        type=date.fromisoformat,
+        help="daily: the day ending 12:00 (default today); weekly: the last day (default "
+        "yesterday); monthly: any day of the month (default last month)",
+    )
+    r.add_argument("--start", type=date.fromisoformat, help="tables: first day")
+    r.add_argument("--end", type=date.fromisoformat, help="tables: last day (default yesterday)")
+    r.add_argument("--region", default="440300", help="region code (default 440300, the city)")
+    r.add_argument(
+        "--discipline", action="store_true", help="accusations in lists and breakdowns too"
+    )
+    r.add_argument("--format", choices=("html", "pdf", "xlsx"), help="default pdf (tables: xlsx)")
+    r.add_argument("--output", type=Path, required=True)
+    r.set_defaults(func=cmd_report)
+
+
 from minsheng.analytics_routing_cli import add_route, add_train_router  # noqa: E402
 from minsheng.analytics_text_cli import add_hotspots, add_repeats  # noqa: E402
 
 COMMANDS: list[Callable[[Any], None]] = [
     _add_rebuild,
     _add_screen,
+    _add_report,
     add_hotspots,
     add_repeats,
     add_train_router,

@@ -244,3 +244,40 @@ async def test_daily_cron_stores_each_district_once(
     assert (await client.get(f"{R}/archive/{pdf_row['id']}", headers=luohu)).status_code == 404
     street = await token(db, settings, await unit(db, "440306001"), "analyst")
     assert (await client.get(R + "/archive", headers=street)).json() == []
+
+
+async def test_cli_writes_a_report_and_a_table(
+    db: Database, settings: Settings, clean: None, tmp_path: Path
+) -> None:
+    import argparse
+    import asyncio
+    import contextlib
+
+    from minsheng.analytics_cli import cmd_report
+
+    await history(db, settings)
+
+    def run(kind: str, fmt: str | None, output: Path, **kw: Any) -> int:
+        args = argparse.Namespace(
+            kind=kind,
+            date=kw.get("date"),
+            start=kw.get("start"),
+            end=kw.get("end"),
+            region=kw.get("region", "440306"),
+            discipline=False,
+            format=fmt,
+            output=output,
+        )
+        with contextlib.redirect_stdout(io.StringIO()):
+            return cmd_report(args)
+
+    pdf = tmp_path / "monthly.pdf"
+    assert await asyncio.to_thread(run, "monthly", None, pdf, date=date(2025, 3, 1)) == 0
+    assert "本月受理8件" in pdf_text(pdf.read_bytes())
+    table = tmp_path / "resolution.xlsx"
+    span = {"start": date(2025, 1, 1), "end": date(2025, 12, 31)}
+    assert await asyncio.to_thread(run, "resolution-summary", None, table, **span) == 0
+    rows = list(load_workbook(table)["按地区"].iter_rows(values_only=True))
+    assert rows[-1][:5] == ("合计", 9, 6, 4, "66.7%")
+    assert await asyncio.to_thread(run, "daily", "xlsx", tmp_path / "x", **span) == 2
+    assert await asyncio.to_thread(run, "daily", None, tmp_path / "x", region="深圳") == 2
