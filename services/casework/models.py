@@ -90,6 +90,9 @@ case = Table(
     # the workbench's newest-first pages (keyset on updated_at, case_id)
     Index("ix_case_updated_at", text("updated_at DESC"), text("case_id DESC")),
     Index("ix_case_co_unit_ids", "co_unit_ids", postgresql_using="gin"),
+    Index(
+        "ix_case_lead_unit_updated", "lead_unit_id", text("updated_at DESC"), text("case_id DESC")
+    ),
     Index("ix_case_search", "search", postgresql_using="gin"),
 )
 

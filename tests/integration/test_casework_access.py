@@ -91,10 +91,11 @@ async def test_queues_and_search(settings: Settings, db: Database) -> None:
         b = await w.register(title="物业乱收费", content="物业公司多收停车费。")
         c = await w.register(title="拖欠工资", content="某公司拖欠农民工工资三个月。",
                              category_code="C02.01.01")  # fmt: skip
-        for case_id, unit in ((a, "housing"), (b, "housing"), (c, "hrss")):
+        for case_id, unit, co in ((a, "housing", []), (b, "housing", []), (c, "hrss", ["housing"])):
             await w.act("officer", case_id, "accept", {"handling_path": "claim"})
             r = await w.act("officer", case_id, "assign",
-                            {"mode": "assign", "lead_unit_id": w.units[unit]})  # fmt: skip
+                            {"mode": "assign", "lead_unit_id": w.units[unit],
+                             "co_unit_ids": [w.units[u] for u in co]})  # fmt: skip
             assert r.status_code == 200, r.text
 
         async def ids(who: str, **params: object) -> list[str]:
@@ -107,7 +108,10 @@ async def test_queues_and_search(settings: Settings, db: Database) -> None:
         await w.act("housing", a, "sign")
         assert await ids("housing", queue="to_sign") == [b]
         assert await ids("housing", queue="mine") == [a]
-        assert sorted(await ids("housing", queue="unit")) == sorted([a, b])
+        # the unit's own cases and the one it helps with (协办)
+        assert sorted(await ids("housing", queue="unit")) == sorted([a, b, c])
+        assert await ids("hrss", queue="unit") == [c]
+        assert len(await ids("housing", queue="unit", limit=2)) == 2
         # two-character words, in the title or the content, whatever jieba made of them
         assert await ids("officer", q="电梯") == [a]
         assert await ids("officer", q="停车") == [b]

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Text, and_, cast, exists, func, literal_column, or_, select, text
+from sqlalchemy import Text, and_, cast, exists, func, literal_column, or_, select, text, union_all
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -114,15 +114,6 @@ async def page(
         except ValueError:
             conds.append(literal_column("false"))
     elif queue == "unit":
-        unit = principal.org_unit_id or ""
-        # ``@>`` rather than ``= ANY``: the same rows, but a GIN index on co_unit_ids can serve
-        # it, so the planner can OR two index scans instead of reading the whole table.
-        conds.append(
-            or_(
-                case.c.lead_unit_id == unit,
-                case.c.co_unit_ids.contains(cast([unit], ARRAY(Text))),
-            )
-        )
         conds.append(case.c.status.in_(_OPEN))
     elif queue == "to_sign":
         conds.append(
@@ -130,6 +121,7 @@ async def page(
                 select(1).where(
                     assignment.c.case_id == case.c.case_id,
                     assignment.c.unit_id == (principal.org_unit_id or ""),
+                    assignment.c.role == "lead",  # a co-unit (协办) helps; the lead signs
                     assignment.c.state == "pending",
                 )
             )
@@ -171,6 +163,21 @@ async def page(
             else or_(key < at, and_(key == at, case.c.case_id < last))
         )
     order = [key.asc(), case.c.case_id.asc()] if by_due else [key.desc(), case.c.case_id.desc()]
+    if queue == "unit":
+        # the unit leads the case or helps with it: two ordered, limited scans (an index on
+        # (lead_unit_id, updated_at) and the GIN index on co_unit_ids), merged — an OR of
+        # the two would make PostgreSQL fetch and sort every case of the unit
+        unit = principal.org_unit_id or ""
+        sides = [
+            case.c.lead_unit_id == unit,
+            case.c.co_unit_ids.contains(cast([unit], ARRAY(Text))),
+        ]
+        pages = [
+            select(case.c.case_id).where(side, *conds).order_by(*order).limit(limit + 1)
+            for side in sides
+        ]
+        merged = union_all(*(p.subquery().select() for p in pages)).subquery()
+        conds = [case.c.case_id.in_(select(merged.c.case_id))]
     rows = (
         (
             await db.execute(
