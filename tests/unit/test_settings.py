@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from shared.settings import DEV_SECRET_KEY, Settings, SettingsError, to_async_url
+from shared.settings import (
+    DEV_SECRET_KEY,
+    DEV_SMS_RECEIPT_TOKEN,
+    Settings,
+    SettingsError,
+    to_async_url,
+)
 
 
 def strong(**overrides: object) -> Settings:
@@ -19,6 +25,7 @@ def strong(**overrides: object) -> Settings:
         hotline_keys="hl:secret",
         exchange_keys="ex:secret",
         open311_api_keys="key-1",
+        sms_receipt_token="t" * 32,
     )
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -30,6 +37,8 @@ def test_prod_refuses_each_development_default() -> None:
         strong(secret_key=DEV_SECRET_KEY).check_for_production()
     with pytest.raises(SettingsError, match="MINSHENG_DATA_KEYS"):
         strong(data_keys=Settings().data_keys).check_for_production()
+    with pytest.raises(SettingsError, match="MINSHENG_SMS_RECEIPT_TOKEN"):
+        strong(sms_receipt_token=DEV_SMS_RECEIPT_TOKEN).check_for_production()
     with pytest.raises(SettingsError, match="at least 32"):
         strong(secret_key="short-but-not-default").check_for_production()
     Settings(env="dev").check_for_production()  # dev accepts the defaults
