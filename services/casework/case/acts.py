@@ -40,7 +40,7 @@ from services.casework.case.schemas import (
 )
 from services.casework.models import case
 from services.casework.org import OrgDirectory
-from shared.api.errors import ApiError, ErrorItem, validation_items
+from shared.api.errors import ApiError, validation_items
 from shared.bus.outbox import publish_many
 from shared.clock import Clock
 from shared.crypto import redact
@@ -719,4 +719,4 @@ async def record(
     )
 
 
-__all__ = ["APPROVER_ROLES", "ErrorItem", "apply", "check_unit", "perform", "record"]
+__all__ = ["APPROVER_ROLES", "apply", "check_unit", "perform", "record"]

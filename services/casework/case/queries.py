@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Text, and_, cast, exists, func, literal_column, or_, select, text, union_all
+from sqlalchemy import Text, and_, cast, exists, literal_column, or_, select, text, union_all
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -364,4 +364,4 @@ async def handover(
     return len(moved)
 
 
-__all__ = ["QUEUES", "detail", "func", "handover", "page"]
+__all__ = ["QUEUES", "detail", "handover", "page"]
