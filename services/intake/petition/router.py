@@ -37,7 +37,7 @@ from shared.identity.principal import Principal
 from shared.ids import uuid7
 from shared.security import Keys
 from shared.settings import Settings
-from shared.storage import LocalObjectStore
+from shared.storage import object_store
 
 router = APIRouter(prefix="/api/v1/petitions", tags=["petitions (citizens)"])
 
@@ -364,10 +364,6 @@ async def add_attachment(
         act=act,
         body=hashlib.sha256(data).hexdigest().encode() + name.encode(),
     )
-
-
-def object_store(settings: Settings) -> LocalObjectStore:
-    return LocalObjectStore(settings.data_dir.resolve() / "objects")
 
 
 citizen_router = APIRouter(prefix="/api/v1/citizen", tags=["petitions (citizens)"])
