@@ -5,7 +5,6 @@ act, with the approver on record; sending it back leaves the case as it was."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import orjson
@@ -266,10 +265,3 @@ async def decide(
         .one()
     )
     return _view(decided)
-
-
-def as_uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None

@@ -32,7 +32,6 @@ from services.casework.case.schemas import (
     ExtendIn,
     MediateIn,
     NameAccusedIn,
-    ReassignIn,
     RefuseIn,
     ReplyIn,
     SignIn,
@@ -203,8 +202,6 @@ async def validate(
                 )
         if len(set(units)) != len(units):
             raise _err(422, "duplicate_unit", "单位重复", "a unit is named twice", "co_unit_ids")
-        if act == "reassign" and isinstance(body, ReassignIn) and not body.reason:
-            raise _err(422, "missing", "请说明改派原因", "a reason is required", "reason")
     if isinstance(body, DisputeIn):
         for i, unit_id in enumerate(body.unit_ids):
             if org.get(unit_id) is None:

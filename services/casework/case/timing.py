@@ -38,14 +38,8 @@ async def start(
 
 async def stop(db: AsyncConnection, case_id: uuid.UUID, kind: str, at: datetime) -> bool:
     """Stop the running ``kind`` clock; True when it was met (or none was running)."""
-    due = await db.scalar(
-        text(
-            "UPDATE casework.case_clock SET stopped_at = :at WHERE case_id = :c AND kind = :k "
-            "AND stopped_at IS NULL RETURNING due_at"
-        ),
-        {"at": at, "c": case_id, "k": kind},
-    )
-    return due is None or at <= due
+    stopped = await clocks.stop_clock(db, case_id, kind, at)
+    return stopped is None or stopped.met
 
 
 async def stop_all(db: AsyncConnection, case_id: uuid.UUID, at: datetime) -> None:
@@ -59,14 +53,8 @@ async def stop_all(db: AsyncConnection, case_id: uuid.UUID, at: datetime) -> Non
 
 
 async def running_due(db: AsyncConnection, case_id: uuid.UUID, kind: str) -> datetime | None:
-    due: datetime | None = await db.scalar(
-        text(
-            "SELECT due_at FROM casework.case_clock WHERE case_id = :c AND kind = :k "
-            "AND stopped_at IS NULL"
-        ),
-        {"c": case_id, "k": kind},
-    )
-    return due
+    running = await clocks.running_clock(db, case_id, kind)
+    return running.due_at if running is not None else None
 
 
 async def last_stop(db: AsyncConnection, case_id: uuid.UUID, kind: str) -> datetime | None:
