@@ -207,6 +207,36 @@ class CaseDeadlineMissedV1(_CaseMilestone):
     deadline: datetime
 
 
+class CaseSupervisedV1(_CaseMilestone):
+    """督办: a petition office or a higher body puts the case under supervision with its own
+    deadline (``supervision_due_at``); the case is 督办件 from then on. Also raised when a
+    回访复核 upholds a complaint and the case is handled again under supervision."""
+
+    type: ClassVar[str] = "casework.case.supervised"
+    version: ClassVar[int] = 1
+
+    supervision_id: str  # stable id of this supervision (one case may be supervised twice)
+    supervising_unit_id: str
+    supervision_due_at: datetime
+    reason: str
+    notice_no: str | None = None  # the 督办通知 number, when one was issued
+
+
+class CaseLeaderAssignedV1(_CaseMilestone):
+    """领导包案: a leader personally owns the case (五落实: leader, lead unit, handler, deadline,
+    stability measures). ``resolve_by`` is the deadline the leader committed to."""
+
+    type: ClassVar[str] = "casework.case.leader_assigned"
+    version: ClassVar[int] = 1
+
+    leader_id: str
+    leader_name: str | None = None
+    lead_unit_id: str | None = None
+    handler_id: str | None = None
+    resolve_by: datetime
+    measures: str | None = None  # 稳控措施 (no personal data: redacted like every free text)
+
+
 MILESTONES: tuple[type[_CaseMilestone], ...] = (
     CaseAcceptedV1,
     CaseRefusedV1,
@@ -223,6 +253,8 @@ MILESTONES: tuple[type[_CaseMilestone], ...] = (
     CaseClosedV1,
     CaseDeadlineApproachedV1,
     CaseDeadlineMissedV1,
+    CaseSupervisedV1,
+    CaseLeaderAssignedV1,
 )
 
 

@@ -24,6 +24,8 @@ PUBLIC_MILESTONES = [
         "casework.case.contacted",
         "casework.case.deadline_approached",
         "casework.case.deadline_missed",
+        "casework.case.supervised",
+        "casework.case.leader_assigned",
     )
 ]
 
