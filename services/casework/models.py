@@ -82,6 +82,11 @@ case = Table(
     Column("transfers", Integer, nullable=False, server_default=text("0")),
     Column("evaluation", JSONB),
     Column("search", TSVECTOR),
+    # under supervision (督办): the earliest due time of its current supervisions, else NULL
+    Column("supervision_due_at", DateTime(timezone=True)),
+    # 领导包案: the leader who owns the case and the five 落实 (leader, lead unit, handler,
+    # deadline, measures); the history keeps every earlier one
+    Column("leader", JSONB),
     Index("ix_case_status", "status"),
     Index("ix_case_region_code", "region_code"),
     Index("ix_case_handler", "handler_id", "updated_at"),
@@ -94,6 +99,41 @@ case = Table(
         "ix_case_lead_unit_updated", "lead_unit_id", text("updated_at DESC"), text("case_id DESC")
     ),
     Index("ix_case_search", "search", postgresql_using="gin"),
+    # the workbench's supervised / leader-owned filters: newest-first over those cases only
+    Index(
+        "ix_case_supervised_updated",
+        text("updated_at DESC"),
+        text("case_id DESC"),
+        postgresql_where=text("supervision_due_at IS NOT NULL"),
+    ),
+    Index(
+        "ix_case_leader_owned_updated",
+        text("updated_at DESC"),
+        text("case_id DESC"),
+        postgresql_where=text("leader IS NOT NULL"),
+    ),
+)
+
+# Supervisions (督办) of a case, each with its own deadline: one per 督办 act and one per
+# upheld 回访复核. Current until the case is replied to or ends (``ended_at``; ``met``: by
+# its due time). Never deleted.
+supervision = Table(
+    "supervision",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("case_id", UUID(as_uuid=True), nullable=False),
+    Column("unit_id", Text, nullable=False),  # the supervising unit
+    Column("origin", Text, nullable=False),  # act | verify
+    Column("reason", Text, nullable=False),
+    Column("notice_no", Text),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("provisional", Boolean, nullable=False, server_default=text("false")),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("ended_at", DateTime(timezone=True)),
+    Column("met", Boolean),
+    CheckConstraint("origin IN ('act', 'verify')", name="origin"),
+    Index("ix_supervision_case", "case_id", "created_at"),
 )
 
 # Who did what, when and why: never rewritten. ``details`` carries the act's own data

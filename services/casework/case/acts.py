@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.casework.case import access, timing, workflow
+from services.casework.case import access, oversight, timing, workflow
 from services.casework.case.schemas import (
     ACT_BODIES,
     AcceptIn,
@@ -35,6 +35,9 @@ from services.casework.case.schemas import (
     RefuseIn,
     ReplyIn,
     SignIn,
+    SuperviseIn,
+    TakeChargeIn,
+    UrgeIn,
     VerifyIn,
 )
 from services.casework.models import case
@@ -42,7 +45,7 @@ from services.casework.org import OrgDirectory
 from shared.api.errors import ApiError, validation_items
 from shared.bus.outbox import publish_many
 from shared.clock import Clock
-from shared.crypto import redact
+from shared.crypto import redact, redact_many
 from shared.events import casework as ev
 from shared.identity.principal import Principal
 from shared.identity.roles import DISCIPLINE_INSPECTOR, LEADER, PETITION_OFFICER, UNIT_LEAD
@@ -86,6 +89,14 @@ def _in_unit(principal: Principal, org: OrgDirectory, unit_id: str | None) -> bo
     return (principal.org_path.rstrip("/") + "/").startswith(unit.path)
 
 
+def _above(principal: Principal, org: OrgDirectory, unit_id: str | None) -> bool:
+    """The caller's unit is a body above ``unit_id`` (a government above its office)."""
+    unit = org.get(unit_id)
+    if unit is None or not principal.org_path:
+        return False
+    return unit.path.startswith(principal.org_path.rstrip("/") + "/")
+
+
 async def _office_ids(db: AsyncConnection, case_id: uuid.UUID) -> list[str]:
     rows = await db.execute(
         text("SELECT unit_id FROM casework.case_access WHERE case_id = :c AND reason = 'office'"),
@@ -102,6 +113,11 @@ async def check_unit(
         return
     if rule.unit == workflow.OFFICE:
         ok = any(_in_unit(principal, org, u) for u in await _office_ids(db, row["case_id"]))
+    elif rule.unit == workflow.OVERSIGHT:
+        ok = any(
+            _in_unit(principal, org, u) or _above(principal, org, u)
+            for u in await _office_ids(db, row["case_id"])
+        )
     elif rule.unit == workflow.LEAD:
         ok = _in_unit(principal, org, row["lead_unit_id"])
     elif rule.unit == workflow.HANDLING:
@@ -130,7 +146,9 @@ async def perform(
     org: OrgDirectory,
     clock: Clock,
     settings: Settings,
+    actor_name: str | None = None,
 ) -> ActResult:
+    """``actor_name``: the caller's display name, for acts that name them (领导包案)."""
     body = parse_body(act, raw)
     row = await access.load(db, principal, case_id, for_update=True)
     rule = workflow.ACTS[act]
@@ -170,6 +188,7 @@ async def perform(
         org=org,
         clock=clock,
         settings=settings,
+        actor_name=actor_name,
     )
     return ActResult(case_id=case_id, status=status, act=act, approval_id=None)
 
@@ -264,6 +283,21 @@ async def validate(
                 "找不到上一级机关",
                 "no next-higher body is known for this case",
             )
+    if isinstance(body, SuperviseIn):
+        oversight.check_date_or_days(
+            body.due_on, body.days, clock.now(), field="due_on", required=False
+        )
+    if isinstance(body, TakeChargeIn):
+        oversight.check_date_or_days(
+            body.resolve_by, body.days, clock.now(), field="resolve_by", required=True
+        )
+        if body.handler_id is not None:
+            try:
+                uuid.UUID(body.handler_id)
+            except ValueError:
+                raise _err(
+                    422, "invalid_staff_id", "人员编号无效", "not a staff id", "handler_id"
+                ) from None
     if isinstance(body, RefuseIn) and body.kind == "not_reaccepted" and body.prior_case_id:
         prior = await db.scalar(
             text("SELECT status FROM casework.case WHERE case_id::text = :p"),
@@ -329,9 +363,11 @@ async def apply(
     clock: Clock,
     settings: Settings,
     approved_by: str | None = None,
+    actor_name: str | None = None,
 ) -> str:
     """Make the act's change, record it, emit its milestone. Returns the new status."""
     rule = workflow.ACTS[act]
+    body = _redacted(body)
     now = clock.now()
     case_id: uuid.UUID = row["case_id"]
     status = row["status"]
@@ -534,6 +570,90 @@ async def apply(
         if body.upheld:  # handled again under supervision (督办), on a new handling clock
             new_status = workflow.IN_PROGRESS
             await timing.start(db, row, "handle", now, clock)
+            handle_due = await timing.running_due(db, case_id, "handle")
+            assert handle_due is not None  # just started
+            reason = redact(f"回访复核：不满意属实，重新办理。{body.finding}")
+            unit_id = actor_unit or row["office_unit_id"]
+            supervision_id = await oversight.open_supervision(
+                db, case_id=case_id, unit_id=unit_id, origin="verify", reason=reason,
+                notice_no=None, due_at=handle_due, provisional=False, at=now, by=actor,
+            )  # fmt: skip
+            details["supervision_id"] = str(supervision_id)
+            events.append(
+                ev.CaseSupervisedV1(
+                    **base,
+                    status=new_status,
+                    supervision_id=str(supervision_id),
+                    supervising_unit_id=unit_id,
+                    supervision_due_at=handle_due,
+                    reason=reason,
+                )
+            )
+    elif isinstance(body, SuperviseIn):
+        counted = await oversight.due(
+            db,
+            now,
+            on=body.due_on,
+            days=body.days or (None if body.due_on else oversight.supervision_days(settings)),
+            working_days=True,
+        )
+        due_at = counted if isinstance(counted, datetime) else counted.due_at
+        provisional = not isinstance(counted, datetime) and counted.provisional
+        unit_id = actor_unit or row["office_unit_id"]
+        supervision_id = await oversight.open_supervision(
+            db, case_id=case_id, unit_id=unit_id, origin="act", reason=body.reason,
+            notice_no=body.notice_no, due_at=due_at, provisional=provisional, at=now, by=actor,
+        )  # fmt: skip
+        details.update(
+            supervision_id=str(supervision_id),
+            due_at=due_at.isoformat(),
+            provisional=provisional,
+            lead_unit_id=row["lead_unit_id"],
+        )
+        events.append(
+            ev.CaseSupervisedV1(
+                **base,
+                status=new_status,
+                supervision_id=str(supervision_id),
+                supervising_unit_id=unit_id,
+                supervision_due_at=due_at,
+                reason=body.reason,
+                notice_no=body.notice_no,
+            )
+        )
+    elif isinstance(body, UrgeIn):
+        details["lead_unit_id"] = row["lead_unit_id"]
+    elif isinstance(body, TakeChargeIn):
+        counted = await oversight.due(
+            db, now, on=body.resolve_by, days=body.days, working_days=False
+        )
+        resolve_by = counted if isinstance(counted, datetime) else counted.due_at
+        case_handler = body.handler_id or (str(row["handler_id"]) if row["handler_id"] else None)
+        leader = {
+            "leader_id": actor,
+            "leader_name": actor_name,
+            "lead_unit_id": row["lead_unit_id"],
+            "handler_id": case_handler,
+            "resolve_by": resolve_by.isoformat(),
+            "measures": body.measures,
+            "at": now.isoformat(),
+        }
+        sets.update(leader=leader)
+        details.update(leader)
+        if row["leader"]:
+            details["replaces"] = row["leader"].get("leader_id")
+        events.append(
+            ev.CaseLeaderAssignedV1(
+                **base,
+                status=new_status,
+                leader_id=actor,
+                leader_name=actor_name,
+                lead_unit_id=row["lead_unit_id"],
+                handler_id=case_handler,
+                resolve_by=resolve_by,
+                measures=body.measures,
+            )
+        )
     elif isinstance(body, CloseIn):
         await timing.stop_all(db, case_id, now)
         sets.update(closed_at=now)
@@ -585,6 +705,8 @@ async def apply(
         # the accused units lose any access they had (they never had a reason to see it)
         await access.revoke_units(db, case_id=case_id, unit_paths=paths)
     # "fulfil" and "note" only record
+    if row.get("supervision_due_at") is not None and new_status in oversight.ENDS_SUPERVISION:
+        await oversight.end_supervisions(db, case_id, now)
 
     sets["status"] = new_status
     sets["updated_at"] = now
@@ -618,6 +740,18 @@ async def apply(
             ],
         )
     return new_status
+
+
+def _redacted(body: BaseModel) -> BaseModel:
+    """The free text of the oversight acts without phone and ID numbers (it travels in events
+    and is shown to every unit that sees the case)."""
+    fields = [
+        f for f in ("reason", "measures") if isinstance(getattr(body, f, None), str)
+    ] if isinstance(body, SuperviseIn | UrgeIn | TakeChargeIn) else []  # fmt: skip
+    if not fields:
+        return body
+    cleaned = redact_many(getattr(body, f) for f in fields)
+    return body.model_copy(update=dict(zip(fields, cleaned, strict=True)))
 
 
 DISSATISFIED = "dissatisfied"

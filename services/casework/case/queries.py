@@ -13,15 +13,17 @@ from sqlalchemy import Text, and_, cast, exists, literal_column, or_, select, te
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.casework.case import access, acts, search, workflow
+from services.casework.case import access, acts, oversight, search, workflow
 from services.casework.case.schemas import (
     CaseDetail,
     CasePage,
     CaseSummary,
     ClockView,
     HistoryItem,
+    LeaderView,
     Petitioner,
     PriorCase,
+    SupervisionView,
 )
 from services.casework.models import assignment, case, case_clock, case_history
 from services.casework.org import OrgDirectory
@@ -101,11 +103,15 @@ async def page(
     region: str | None = None,
     q: str | None = None,
     due_within_days: int = 3,
+    supervised: bool | None = None,
+    leader_owned: bool | None = None,
     cursor: str | None = None,
     limit: int = 25,
     now: datetime,
 ) -> CasePage:
-    """A page of a queue, newest activity first (due queues: soonest deadline first)."""
+    """A page of a queue, newest activity first (due queues: soonest deadline first).
+    ``supervised``: under a current supervision (督办) or not; ``leader_owned``: owned by a
+    leader (领导包案) or not — each has a partial index for the newest-first pages."""
     conds: list[Any] = [access.visible(principal)]
     by_due = queue in ("due_soon", "overdue")
     if queue == "mine":
@@ -134,6 +140,14 @@ async def page(
         ]
     elif queue == "overdue":
         conds += [case.c.due_at < now, case.c.status.in_(_OPEN)]
+    if supervised is not None:
+        conds.append(
+            case.c.supervision_due_at.isnot(None)
+            if supervised
+            else case.c.supervision_due_at.is_(None)
+        )
+    if leader_owned is not None:
+        conds.append(case.c.leader.isnot(None) if leader_owned else case.c.leader.is_(None))
     if status:
         conds.append(case.c.status == status)
     if source:
@@ -281,6 +295,8 @@ async def detail(
             )
             for p in found
         ]
+    supervisions = await oversight.current(db, row["case_id"])
+    leader = row["leader"]
     base = summary(row).model_dump()
     return CaseDetail(
         **base,
@@ -314,6 +330,8 @@ async def detail(
             )
             for c in clocks
         ],
+        supervisions=[SupervisionView(**{**s, "id": str(s["id"])}) for s in supervisions],
+        leader=LeaderView.model_validate(leader) if leader else None,
         timeline=[_history(h) for h in history if h["public"]],
         internal=[_history(h) for h in history if not h["public"]],
     )

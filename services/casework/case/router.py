@@ -115,6 +115,12 @@ async def list_cases(
         Query(max_length=100, description="words of the title or content (Chinese too)"),
     ] = None,
     due_within_days: Annotated[int, Query(ge=1, le=60)] = 3,
+    supervised: Annotated[
+        bool | None, Query(description="under supervision (督办) now, or not")
+    ] = None,
+    leader_owned: Annotated[
+        bool | None, Query(description="owned by a leader (领导包案), or not")
+    ] = None,
     cursor: Annotated[str | None, Query(max_length=300)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
 ) -> Response:
@@ -129,6 +135,8 @@ async def list_cases(
             region=region,
             q=q,
             due_within_days=due_within_days,
+            supervised=supervised,
+            leader_owned=leader_owned,
             cursor=cursor,
             limit=limit,
             now=clock.now(),
@@ -175,6 +183,19 @@ _ACT_EXAMPLES = {
         },
     },
     "extend": {"summary": "延期", "value": {"days": 30, "reason": "需多部门会商"}},
+    "supervise": {
+        "summary": "督办",
+        "value": {
+            "reason": "群众反映强烈，请限期办结",
+            "days": 10,
+            "notice_no": "宝信督〔2026〕12号",
+        },
+    },
+    "urge": {"summary": "催办", "value": {"reason": "办理期限将至，请加快办理"}},
+    "take_charge": {
+        "summary": "领导包案",
+        "value": {"resolve_by": "2026-12-31", "measures": "每周约谈一次，专人稳控"},
+    },
 }
 
 
@@ -196,6 +217,7 @@ async def act_on_case(
     body: Annotated[dict[str, Any], Body(openapi_examples=_ACT_EXAMPLES)],
 ) -> Response:
     org = await directory(db)
+    actor_name = await _display_name(db, principal) if act == "take_charge" else None
 
     async def run(conn: AsyncConnection) -> BaseModel:
         return await acts.perform(
@@ -207,9 +229,19 @@ async def act_on_case(
             org=org,
             clock=clock,
             settings=settings,
+            actor_name=actor_name,
         )
 
     return await _once(request, db, clock, principal, idempotency_key, run)
+
+
+async def _display_name(db: DbDep, principal: Principal) -> str | None:
+    """The caller's display name (a 包案 leader is named in the event for the reports)."""
+    from shared.identity import service as identity
+
+    async with db.transaction("identity") as iconn:
+        account = await identity.get_staff(iconn, staff_id=principal.subject)
+    return account.display_name if account else None
 
 
 @router.get(

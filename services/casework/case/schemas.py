@@ -142,6 +142,34 @@ class PauseIn(_In):
     reason: str = Text2000
 
 
+class SuperviseIn(_In):
+    """督办: the supervising unit's reason and deadline — a date (``due_on``) or a number of
+    working days (``days``); neither: the default number of working days."""
+
+    reason: str = Text2000
+    due_on: date | None = Field(None, description="the date the unit must have handled it by")
+    days: int | None = Field(None, ge=1, le=60, description="working days from today")
+    notice_no: str | None = Field(None, min_length=1, max_length=64, description="督办通知 文号")
+
+
+class UrgeIn(_In):
+    """催办: a recorded reminder to the lead unit."""
+
+    reason: str = Text2000
+
+
+class TakeChargeIn(_In):
+    """领导包案 (五落实): the leader (the caller) commits to resolve the case by a date
+    (``resolve_by``) or within ``days`` calendar days, with the stability measures."""
+
+    resolve_by: date | None = None
+    days: int | None = Field(None, ge=1, le=365, description="calendar days from today")
+    measures: str = Field(min_length=1, max_length=2000, description="稳控措施")
+    handler_id: str | None = Field(
+        None, max_length=64, description="the handler (承办人); default: the case's handler"
+    )
+
+
 class NameAccusedIn(_In):
     unit_ids: list[str] = Field(default_factory=list, max_length=20)
     staff_ids: list[str] = Field(default_factory=list, max_length=20)
@@ -175,6 +203,9 @@ ACT_BODIES: dict[str, type[_In]] = {
     "pause": PauseIn,
     "resume": PauseIn,
     "decide_reexam": DecideReviewIn,
+    "supervise": SuperviseIn,
+    "urge": UrgeIn,
+    "take_charge": TakeChargeIn,
     "name_accused": NameAccusedIn,
     "note": NoteIn,
 }
@@ -249,6 +280,28 @@ class PriorCase(BaseModel):
     final: bool = Field(description="re-examined (复核): the same facts are not accepted again")
 
 
+class SupervisionView(BaseModel):
+    id: str
+    unit_id: str = Field(description="the supervising unit")
+    origin: str = Field(description="act (督办) | verify (回访复核 upheld)")
+    reason: str
+    notice_no: str | None = None
+    due_at: datetime
+    provisional: bool
+    created_at: datetime
+    created_by: str
+
+
+class LeaderView(BaseModel):
+    leader_id: str
+    leader_name: str | None = None
+    lead_unit_id: str | None = None
+    handler_id: str | None = None
+    resolve_by: datetime
+    measures: str
+    at: datetime
+
+
 class CaseDetail(CaseSummary):
     content: str
     petitioner: Petitioner | None = Field(
@@ -272,6 +325,10 @@ class CaseDetail(CaseSummary):
         default_factory=list, description="earlier petitions on the same matter that we hold"
     )
     clocks: list[ClockView]
+    supervisions: list[SupervisionView] = Field(
+        default_factory=list, description="current supervisions (督办), internal"
+    )
+    leader: LeaderView | None = Field(None, description="领导包案, internal")
     timeline: list[HistoryItem] = Field(description="public milestones (what the petitioner sees)")
     internal: list[HistoryItem] = Field(description="internal records: notes, objections …")
 

@@ -9,7 +9,7 @@ import orjson
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.casework.case import search, timing
+from services.casework.case import oversight, search, timing
 from services.casework.models import case
 from services.casework.org import OrgDirectory, Unit
 from shared.bus.outbox import publish_many
@@ -264,6 +264,7 @@ async def withdraw(db: AsyncConnection, *, withdrawn: PetitionWithdrawnV1, clock
     )
     await timing.stop_all(db, case_id, now)
     await timing.refresh_due(db, [case_id])
+    await oversight.end_supervisions(db, case_id, now)
     await publish_many(
         db,
         producer=PRODUCER,

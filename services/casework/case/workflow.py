@@ -10,6 +10,10 @@ registered ─► accepted ─► assigned ─► signed ─► in_progress ─�
 replied / evaluated / closed ─► review_requested ─► reviewed ─► reexam_requested ─► reexamined
 any state before the reply ─► withdrawn
 ```
+
+Oversight acts change no state: the petition office (or a body above it) supervises (督办)
+and chases (催办) a case while its unit handles it; a leader owns a hard case (领导包案)
+from its assignment until it is final.
 """
 
 from __future__ import annotations
@@ -69,10 +73,16 @@ BEFORE_REPLY: Final[frozenset[str]] = frozenset(
     {REGISTERED, ACCEPTED, ASSIGNED, SIGNED, IN_PROGRESS}
 )
 OPEN: Final[frozenset[str]] = STATES - TERMINAL - {CLOSED}
+# While a unit handles the case: what supervision (督办) and chasing (催办) are about.
+HANDLING_STATES: Final[frozenset[str]] = frozenset({ASSIGNED, SIGNED, IN_PROGRESS})
+# Open and past assignment: a leader may own the case (领导包案) until it is final.
+OWNABLE: Final[frozenset[str]] = OPEN - {REGISTERED, ACCEPTED}
 
-# Which unit's staff may act: the petition office that owns the case, the lead unit, the
-# lead or a co-unit, the body reviewing it, or whoever may see the case.
+# Which unit's staff may act: the petition office that owns the case, the office or a body
+# above it, the lead unit, the lead or a co-unit, the body reviewing it, or whoever may see
+# the case.
 OFFICE: Final = "office"
+OVERSIGHT: Final = "oversight"
 LEAD: Final = "lead"
 HANDLING: Final = "handling"
 REVIEW: Final = "review"
@@ -108,6 +118,7 @@ def _act(
 _OFFICE_STAFF = {PETITION_OFFICER}
 _HANDLERS = {HANDLER, UNIT_LEAD}
 _REVIEWERS = {UNIT_LEAD, LEADER, PETITION_OFFICER}
+_SUPERVISORS = {PETITION_OFFICER, SUPERVISOR}
 
 ACTS: Final[dict[str, Act]] = {
     a.name: a
@@ -191,6 +202,17 @@ ACTS: Final[dict[str, Act]] = {
         _act("pause", {REEXAM_REQUESTED}, None, _REVIEWERS, REVIEW, "听证（计时中止）"),
         _act("resume", {REEXAM_REQUESTED}, None, _REVIEWERS, REVIEW, "听证结束（恢复计时）"),
         _act("decide_reexam", {REEXAM_REQUESTED}, REEXAMINED, _REVIEWERS, REVIEW, "复核意见"),
+        _act(
+            "supervise",
+            HANDLING_STATES,
+            None,
+            _SUPERVISORS,
+            OVERSIGHT,
+            "督办",
+            public=False,
+        ),
+        _act("urge", HANDLING_STATES, None, _SUPERVISORS, OVERSIGHT, "催办", public=False),
+        _act("take_charge", OWNABLE, None, {LEADER}, ANY, "领导包案", public=False),
         _act(
             "name_accused",
             OPEN,
