@@ -1,5 +1,7 @@
-"""Reports on schedule: the 日快报 of each district rendered at 12:05 (Asia/Shanghai) by the
-analytics worker's arq cron, stored in the object store (content-addressed) and listed in
+"""Reports on schedule, rendered by the analytics worker's arq crons (Asia/Shanghai; times in
+``services/analytics/schedule.py``): the 日快报 of each district every day at 12:05, the
+周预警 of the previous seven days every Monday at 08:00, the 月研判 of the previous month on
+the 1st at 08:00. Each is stored in the object store (content-addressed) and listed in
 ``generated_report``. Once per (kind, district, period, format): a second run of the same
 period — a retry, a second worker — stores nothing (the first issued report stays issued)."""
 
@@ -95,16 +97,40 @@ async def store_report(
     return StoreResult(stored, len(MEDIA) - stored)
 
 
+async def store_reports(
+    db: Database, store: ObjectStore, settings: Settings, kind: str, day: date, now: datetime
+) -> StoreResult:
+    """Report ``kind`` dated ``day`` (``render.period_of``) for every district of the
+    reference, each stored once."""
+    if kind not in render.KINDS:
+        raise ValueError(kind)
+    total = StoreResult(0, 0)
+    for district in regions.districts():
+        r = await store_report(db, store, settings, kind, district.code, day, now)
+        total.stored += r.stored
+        total.skipped += r.skipped
+    return total
+
+
 async def store_daily_reports(
     db: Database, store: ObjectStore, settings: Settings, day: date, now: datetime
 ) -> StoreResult:
     """The 日快报 of ``day`` for every district of the reference."""
-    total = StoreResult(0, 0)
-    for district in regions.districts():
-        r = await store_report(db, store, settings, "daily", district.code, day, now)
-        total.stored += r.stored
-        total.skipped += r.skipped
-    return total
+    return await store_reports(db, store, settings, "daily", day, now)
+
+
+async def store_weekly_reports(
+    db: Database, store: ObjectStore, settings: Settings, end: date, now: datetime
+) -> StoreResult:
+    """The 周预警 of the seven days ending ``end`` for every district."""
+    return await store_reports(db, store, settings, "weekly", end, now)
+
+
+async def store_monthly_reports(
+    db: Database, store: ObjectStore, settings: Settings, day: date, now: datetime
+) -> StoreResult:
+    """The 月研判 of the month of ``day`` for every district."""
+    return await store_reports(db, store, settings, "monthly", day, now)
 
 
 async def listing(
