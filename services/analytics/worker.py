@@ -11,6 +11,7 @@ from datetime import timedelta, timezone
 from typing import Any
 
 from arq import cron
+from arq.typing import WEEKDAYS
 
 from services.analytics.metric.handlers import HANDLERS
 from services.analytics.report.archive import (
@@ -107,7 +108,13 @@ def report_crons() -> list[Any]:
     common: dict[str, Any] = {"run_at_startup": False, "unique": True, "timeout": 1800}
     return [
         cron(daily_reports, hour={dh}, minute={dm}, **common),
-        cron(weekly_reports, weekday=s.weekly_report_weekday, hour={wh}, minute={wm}, **common),
+        cron(
+            weekly_reports,
+            weekday=WEEKDAYS.index(s.weekly_report_weekday),
+            hour={wh},
+            minute={wm},
+            **common,
+        ),
         cron(monthly_reports, day={s.monthly_report_day}, hour={mh}, minute={mm}, **common),
     ]
 
