@@ -117,6 +117,54 @@ async def test_signing_for_a_case(worlds: tuple[World, World]) -> None:
     assert await _matrix(w, other, check) == []
 
 
+async def test_supervising_a_case(worlds: tuple[World, World]) -> None:
+    """督办 and 催办: petition-office staff (officers, supervisors) of the case's office or of a
+    body above it; the handling unit sees the case but does not supervise itself."""
+    w, other = worlds
+    case_id = await w.register()
+    await w.act("officer", case_id, "accept", {"handling_path": "claim"})
+    r = await w.act("officer", case_id, "assign",
+                    {"mode": "assign", "lead_unit_id": w.units["housing"]})  # fmt: skip
+    assert r.status_code == 200
+
+    async def check(headers, unit, role):  # type: ignore[no-untyped-def]
+        got = []
+        for act in ("supervise", "urge"):
+            r = await w.client.post(f"{BASE}/cases/{case_id}/acts/{act}",
+                                    json={"reason": "请限期办结"}, headers=headers)  # fmt: skip
+            got.append(r.status_code)
+        if unit in ("discipline", OTHER):
+            want = 404
+        elif unit in ("office", "gov") and role in ("petition_officer", "supervisor"):
+            want = 200
+        else:
+            want = 403  # sees it (office, government, the handling unit) but may not
+        return tuple(got), (want, want)
+
+    assert await _matrix(w, other, check) == []
+
+
+async def test_taking_charge_of_a_case(worlds: tuple[World, World]) -> None:
+    """领导包案: a leader of any unit that sees the case."""
+    w, other = worlds
+    case_id = await w.register()
+    await w.act("officer", case_id, "accept", {"handling_path": "claim"})
+    r = await w.act("officer", case_id, "assign",
+                    {"mode": "assign", "lead_unit_id": w.units["housing"]})  # fmt: skip
+    assert r.status_code == 200
+
+    async def check(headers, unit, role):  # type: ignore[no-untyped-def]
+        r = await w.client.post(f"{BASE}/cases/{case_id}/acts/take_charge",
+                                json={"days": 30, "measures": "专人稳控"}, headers=headers)  # fmt: skip
+        if unit in ("discipline", OTHER):
+            want = 404
+        else:
+            want = 200 if role == "leader" else 403
+        return r.status_code, want
+
+    assert await _matrix(w, other, check) == []
+
+
 async def test_deciding_an_approval(worlds: tuple[World, World]) -> None:
     w, other = worlds
 

@@ -35,6 +35,15 @@ EXPECTED_EDGES = {
     (wf.REVIEWED, wf.REEXAM_REQUESTED),
     (wf.REEXAM_REQUESTED, wf.REEXAMINED),
 }
+# Oversight changes no state: 督办 / 催办 while a unit handles the case, 领导包案 from the
+# assignment until the case is final.
+HANDLED = {wf.ASSIGNED, wf.SIGNED, wf.IN_PROGRESS}
+OVERSIGHT = {
+    "supervise": HANDLED,
+    "urge": HANDLED,
+    "take_charge": HANDLED
+    | {wf.REPLIED, wf.EVALUATED, wf.REVIEW_REQUESTED, wf.REVIEWED, wf.REEXAM_REQUESTED},
+}
 
 
 class CaseMachine(RuleBasedStateMachine):
@@ -54,6 +63,8 @@ class CaseMachine(RuleBasedStateMachine):
             assert self.status == before  # a forbidden act changes nothing
             return
         assert act in wf.allowed_acts(before)
+        if act in OVERSIGHT:
+            assert before in OVERSIGHT[act] and after == before, (act, before)
         if before in wf.TERMINAL:
             assert after == before and act == "note"
         if after != before:
@@ -93,6 +104,12 @@ def test_every_state_is_reachable_from_registered() -> None:
                 seen.add(nxt)
                 frontier.append(nxt)
     assert seen == set(wf.STATES) - {wf.WITHDRAWN}  # withdrawal comes from the petitioner
+
+
+@pytest.mark.parametrize("act", sorted(OVERSIGHT))
+def test_oversight_acts_are_allowed_exactly_where_the_flow_says(act: str) -> None:
+    assert {s for s in wf.STATES if act in wf.allowed_acts(s)} == OVERSIGHT[act]
+    assert not wf.ACTS[act].public  # internal: never on the petitioner's timeline
 
 
 @pytest.mark.parametrize("state", sorted(wf.TERMINAL))
