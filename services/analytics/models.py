@@ -136,8 +136,30 @@ case_fact = Table(
     Column("hl_contacted", Boolean),
     Column("hl_solved", Boolean),
     Column("hl_rating", Text),
+    # 进京: handed down from the national bureau, as the petition's data say (fold.py)
+    Column("national_origin", Boolean, nullable=False, server_default=text("false")),
+    # 督办: every supervision {supervision_id: {at, due}} and every reply time (ISO, UTC); the
+    # three columns after them are derived from both (fold.supervision_state)
+    Column("supervised_at", _TS),  # the first supervision
+    Column("supervision_count", Integer, nullable=False, server_default=text("0")),
+    Column("supervisions", JSONB, nullable=False, server_default=text("'{}'")),
+    Column("reply_times", JSONB, nullable=False, server_default=text("'[]'")),
+    Column("supervision_on_time", Boolean),  # every supervision replied by its due time
+    Column("supervision_late", Boolean),  # a supervision replied after its due time
+    Column("supervision_open_due", _TS),  # the earliest due of supervisions not replied yet
+    # 领导包案: the first one, and the latest one's leader, unit and deadline (by seq)
+    Column("leader_at", _TS),
+    Column("leader_count", Integer, nullable=False, server_default=text("0")),
+    Column("leader_seq", Integer, nullable=False, server_default=text("0")),
+    Column("leader_id", Text),
+    Column("leader_name", Text),  # the leader's name as casework gives it (staff, not a party)
+    Column("leader_unit_id", Text),
+    Column("resolve_by", _TS),
     Index("ix_case_fact_received_at", "received_at"),
     Index("ix_case_fact_day_region", "day", "region_code"),
+    # the reads of the as-of counters (metric.service): few rows have either set
+    Index("ix_case_fact_supervision_open_due", "supervision_open_due"),
+    Index("ix_case_fact_resolve_by", "resolve_by"),
 )
 
 # Nullable: an amendment may be folded before its receipt during a rebuild.

@@ -23,6 +23,14 @@ COUNTERS: tuple[str, ...] = (
     "online",
     "platform",  # system to system (province, partners)
     "collective",  # collective petitions of any channel (people_count ≥ 5)
+    # visits by the level of the body the petitioners went to (definitions.VISIT_LEVELS):
+    # 去市 (city), 赴省 (province), 进京 (national); each in 批 (every visit one batch) and
+    # 人次, and the collective ones (≥ 5 people) among them in 批 and 人次
+    *(
+        f"visit_{level}{part}"
+        for level in ("city", "province", "national")
+        for part in ("", "_people", "_collective", "_collective_people")
+    ),
     "repeat",  # received naming an earlier petition on the same matter (重复信访)
     "first_petition",  # 初信初访: received with no earlier petition
     "registered",
@@ -63,7 +71,26 @@ COUNTERS: tuple[str, ...] = (
     "hl_satisfied",
     "hl_basic",
     "hl_dissatisfied",
+    # 督办 (casework.case.supervised): cases under supervision; those whose every supervision
+    # got a reply by its own due time; those with a reply after a supervision's due time
+    "supervised",
+    "supervised_on_time",
+    "supervised_late",
+    # 领导包案 (casework.case.leader_assigned): leader-owned cases, and among them what the
+    # resolution counters count (due_close, closed, resolved), and resolved by ``resolve_by``
+    "leader_cases",
+    "leader_due_close",
+    "leader_closed",
+    "leader_resolved",
+    "leader_resolved_by_due",
 )
+
+# Counters that depend on the time of the read, not only on the facts, so they are not
+# rolled up: counted from ``case_fact`` when read (``metric.service``), as of that time.
+#   supervised_overdue — supervised, no late reply, and a supervision with no reply yet whose
+#                        supervision_due_at has passed
+#   leader_overdue     — leader-owned, accepted, neither closed nor withdrawn, resolve_by passed
+AS_OF_COUNTERS: tuple[str, ...] = ("supervised_overdue", "leader_overdue")
 
 # the dimensions each fact is counted under (besides its region, always a key column)
 DIMENSIONS: tuple[str, ...] = (
@@ -83,6 +110,9 @@ _LETTER = frozenset({"letter"})
 _VISIT = frozenset({"visit"})
 _CALL = frozenset({"phone", "sms"})
 _ONLINE = frozenset({"web", "app", "wechat", "online", "email"})
+# where a visit was received, by the case's source (definitions.VISIT_LEVELS)
+_CITY_SOURCES = frozenset({"visit"})  # registered at a petition office's desk in Minsheng
+_PROVINCE_SOURCES = frozenset({"province_transfer", "province_assign"})  # the provincial platform
 
 RollupKey = tuple[date, str, bool, str, str]  # period, region, accusation, dim, value
 
@@ -108,6 +138,21 @@ def dimension_values(fact: Mapping[str, Any]) -> dict[str, str]:
         "source": fact.get("source"),
     }
     return {k: v or "unknown" for k, v in values.items()}
+
+
+def visit_level(fact: Mapping[str, Any]) -> str | None:
+    """``city`` (去市), ``province`` (赴省), ``national`` (进京) for a visit, by where it was
+    received (see ``definitions.VISIT_LEVELS``); None for anything else."""
+    if fact.get("channel") not in _VISIT:
+        return None
+    if fact.get("national_origin"):
+        return "national"
+    source = fact.get("source")
+    if source in _PROVINCE_SOURCES:
+        return "province"
+    if source in _CITY_SOURCES:
+        return "city"
+    return None
 
 
 def counts(fact: Mapping[str, Any]) -> dict[str, int]:
@@ -141,6 +186,13 @@ def counts(fact: Mapping[str, Any]) -> dict[str, int]:
             add("platform")
         if f("collective"):
             add("collective")
+        level = visit_level(fact)
+        if level is not None:
+            add(f"visit_{level}")
+            add(f"visit_{level}_people", people)
+            if f("collective"):
+                add(f"visit_{level}_collective")
+                add(f"visit_{level}_collective_people", people)
         add("repeat" if (f("prior_count") or 0) > 0 else "first_petition")
     if f("registered_at") is not None:
         add("registered")
@@ -174,8 +226,26 @@ def counts(fact: Mapping[str, Any]) -> dict[str, int]:
         add("extended")
     if (f("missed_count") or 0) > 0:
         add("deadline_missed")
-    if f("accepted") and not (withdrawn and not closed):
+    due_close = bool(f("accepted")) and not (withdrawn and not closed)
+    if due_close:
         add("due_close")
+    leader = f("leader_at") is not None
+    if leader:
+        add("leader_cases")
+        if due_close:
+            add("leader_due_close")
+        if closed:
+            add("leader_closed")
+            if f("resolved"):
+                add("leader_resolved")
+                if f("resolve_by") is not None and fact["closed_at"] <= f("resolve_by"):
+                    add("leader_resolved_by_due")
+    if f("supervised_at") is not None:
+        add("supervised")
+        if f("supervision_late"):
+            add("supervised_late")
+        elif f("supervision_on_time"):
+            add("supervised_on_time")
     if closed:
         add("closed")
         if f("reply_on_time") and not f("handle_missed"):

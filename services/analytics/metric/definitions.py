@@ -18,6 +18,15 @@ Domain §5, quoted where a rate is defined:
     valid call-backs), 12345 满意率 ((满意 + 0.9 × 基本满意) ÷ valid call-backs) — and their
     weighted score (default 10 % / 50 % / 40 %), 重复信访率, 回访率, 包案化解率,
     督办件按期率.
+
+督办件按期率 and 包案化解率 come from casework's ``casework.case.supervised`` and
+``casework.case.leader_assigned`` (folded in ``fold.py``). One part of 督办件按期率's
+denominator — a supervision unanswered past its due time — depends on the time of the read,
+not only on the events: it is counted from the facts when read (``counters.AS_OF_COUNTERS``),
+so a rebuild reproduces it as of the same time.
+
+Volumes include 去市/赴省/进京 (``VISIT_LEVELS``: where a visit was received, from the
+case's source, channel and the national marker of an item handed down).
 """
 
 from __future__ import annotations
@@ -202,29 +211,39 @@ RATES: dict[str, Rate] = {
             "Replied cases whose petitioner gave a rating or was called back by the hotline ÷ "
             "replied cases.",
         ),
-        _r(
+        Rate(
             "leader_case_resolution",
             "包案化解率",
             "leader-owned cases resolved",
-            "resolved",
-            "due_close",
-            "Awaits casework's 领导包案 events: no event says which cases a leader owns yet.",
-            available=False,
+            (("leader_resolved", 1.0),),
+            ("leader_due_close",),
+            "领导包案 cases (a casework.case.leader_assigned event at any time) closed as resolved "
+            "(the last closing's verified outcome, as 化解率 counts it) ÷ 包案 cases accepted, "
+            "less those withdrawn before closing — the denominator of 化解率 restricted to 包案 "
+            "cases, so the two compare. A 包案 case still open counts in the denominator, as an "
+            "open case does for 化解率; those past the leader's resolve_by are shown beside it "
+            "(leader_overdue, as of the read), and those resolved by resolve_by "
+            "(leader_resolved_by_due).",
         ),
-        _r(
+        Rate(
             "supervised_on_time",
             "督办件按期率",
             "supervised cases on time",
-            "closed_on_time",
-            "closed",
-            "Awaits casework's 督办 events: no event says which cases are under supervision yet.",
-            available=False,
+            (("supervised_on_time", 1.0),),
+            ("supervised_on_time", "supervised_late", "supervised_overdue"),
+            "督办件 (a casework.case.supervised event) whose every supervision got a reply — "
+            "the first casework.case.replied (答复, 复查 or 复核意见) at or after that "
+            "supervision — by its supervision_due_at ÷ 督办件 decided: every supervision replied, "
+            "or a supervision replied after its due time, or one still unanswered past its due "
+            "time (as of the read). A case supervised twice is on time only if both "
+            "supervisions were answered in time; a late reply to either makes it late. A case "
+            "whose supervision is unanswered and not yet due is in neither.",
         ),
     )
 }
 
 # Volumes (domain §5): letters, visits (individual in 人次; collective in 批 and 人次), calls,
-# online.
+# online; 去市/赴省/进京 (VISIT_LEVELS).
 VOLUMES: dict[str, str] = {
     "received": "收件总量（件）",
     "people": "人次",
@@ -239,7 +258,51 @@ VOLUMES: dict[str, str] = {
     "collective": "集体件",
     "repeat": "重复件",
     "first_petition": "初信初访",
+    "visit_city": "去市（批）",
+    "visit_city_people": "去市（人次）",
+    "visit_city_collective": "去市集体访（批）",
+    "visit_city_collective_people": "去市集体访（人次）",
+    "visit_province": "赴省（批）",
+    "visit_province_people": "赴省（人次）",
+    "visit_province_collective": "赴省集体访（批）",
+    "visit_province_collective_people": "赴省集体访（人次）",
+    "visit_national": "进京（批）",
+    "visit_national_people": "进京（人次）",
+    "visit_national_collective": "进京集体访（批）",
+    "visit_national_collective_people": "进京集体访（人次）",
 }
+
+# Counts shown with the volumes in the metrics API (not in the reports' volume tables).
+EXTRA_VOLUMES: tuple[str, ...] = (
+    "registered",
+    "accepted",
+    "supervised",  # 督办件
+    "supervised_overdue",  # 督办逾期未答复 (as of the read)
+    "leader_cases",  # 包案件
+    "leader_closed",  # 包案已办结
+    "leader_resolved_by_due",  # 包案按期化解 (closed as resolved by resolve_by)
+    "leader_overdue",  # 包案逾期未办结 (as of the read)
+)
+
+VISIT_LEVELS: dict[str, str] = {
+    "city": "去市: visits registered at a petition office's desk in Minsheng (source visit, "
+    "channel visit). Minsheng is the city's system: its desks are the city's petition "
+    "offices, so a walk-in it registers is a visit that reached the city's petition offices. "
+    "The events do not name the desk that registered a visit (PetitionReceivedV1 has no "
+    "receiving unit), so a district office's desk on Minsheng counts too.",
+    "province": "赴省: visits the provincial petition platform transferred or assigned to us "
+    "(source province_transfer or province_assign, form visit): the petitioners went to the "
+    "provincial bureau in person.",
+    "national": "进京: visits handed down from the national bureau, as the item's data say — "
+    "an item assigned from above or from the provincial platform (source assigned_from_above, "
+    "province_transfer, province_assign) whose external ids hold a national_case_no, or whose "
+    "source label names 国家信访局 / 国家信访信息系统 / 进京, with form visit. Counted as 进京 "
+    "only (not also 赴省).",
+}
+"""Where the visits of 去市/赴省/进京 were received (``counters.visit_level``); each level is
+counted in 批 (every visit one batch, whatever its size) and 人次 (people_count summed), and
+its collective visits (≥ 5 people) again in 批 and 人次, as the visit volumes are. Other
+visits (e.g. an item assigned from above with no national marker) are in none of the three."""
 
 
 def hotline_score(counters: Mapping[str, float], settings: Settings) -> float | None:

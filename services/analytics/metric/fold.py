@@ -9,13 +9,19 @@ per case, but not relative to each other), nor on a re-run of the same event set
 * the latest state of something (the case's status, its handling unit, its evaluation, its
   closing) is the one of the highest casework ``aggregate_seq``;
 * casework's dimensions win over intake's (``dims_seq`` > 0), and intake's amendments apply by
-  revision.
+  revision;
+* 督办 keeps each supervision by its id (``supervisions``) and every reply time
+  (``reply_times``); whether the case's supervisions were answered in time is derived from
+  both, so it does not depend on which of them came first either.
+
+Nested values (``supervisions``, ``reply_times``) are replaced, never changed in place: the
+store compares a fact with its copy from before the batch.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from shared.clock import SHANGHAI
@@ -54,7 +60,17 @@ _INT_DEFAULTS = (
     "eval_seq",
     "review_count",
     "close_seq",
+    "supervision_count",
+    "leader_count",
+    "leader_seq",
 )
+
+# 进京: an item assigned from above that the national petition system (国家信访信息系统)
+# handed down, as its data say: the national case number among its external ids, or a source
+# label naming the national bureau (definitions.VISIT_LEVELS)
+NATIONAL_ID_KEYS = frozenset({"national_case_no"})
+NATIONAL_LABELS = ("国家信访局", "国家信访信息系统", "进京")
+FROM_ABOVE_SOURCES = frozenset({"assigned_from_above", "province_transfer", "province_assign"})
 
 # the hotline's words and casework's codes of a rating
 RATINGS = {
@@ -69,10 +85,59 @@ RATINGS = {
 
 
 def blank(case_id: str) -> Fact:
-    fact: Fact = {"case_id": case_id, "accusation": False, "handle_missed": False}
+    fact: Fact = {
+        "case_id": case_id,
+        "accusation": False,
+        "handle_missed": False,
+        "national_origin": False,
+        "supervisions": {},
+        "reply_times": [],
+    }
     for name in _INT_DEFAULTS:
         fact[name] = 0
     return fact
+
+
+def national_origin(event: PetitionReceivedV1) -> bool:
+    """Whether a petition came down from the national bureau (进京 when it is a visit)."""
+    if event.source not in FROM_ABOVE_SOURCES:
+        return False
+    if NATIONAL_ID_KEYS & set(event.external_ids):
+        return True
+    label = event.source_category or ""
+    return any(word in label for word in NATIONAL_LABELS)
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(UTC).isoformat()
+
+
+def supervision_state(f: Fact) -> None:
+    """``supervision_on_time`` / ``supervision_late`` / ``supervision_open_due`` from the
+    case's supervisions and reply times. For each supervision, its reply is the first
+    ``casework.case.replied`` (any stage) at or after it; it came in time when at or before
+    the supervision's ``supervision_due_at``. The case is late once any supervision's reply
+    came after its due time; on time when every supervision has a reply and none was late;
+    ``supervision_open_due`` is the earliest due time of the supervisions still without a
+    reply (overdue once it has passed: ``AS_OF_COUNTERS``)."""
+    sups = f.get("supervisions") or {}
+    if not sups:
+        f["supervision_on_time"] = f["supervision_late"] = f["supervision_open_due"] = None
+        return
+    replies = sorted(datetime.fromisoformat(t) for t in f.get("reply_times") or ())
+    late, all_replied = False, True
+    open_due: datetime | None = None
+    for s in sups.values():
+        at, due = datetime.fromisoformat(s["at"]), datetime.fromisoformat(s["due"])
+        reply = next((r for r in replies if r >= at), None)
+        if reply is None:
+            all_replied = False
+            open_due = due if open_due is None else min(open_due, due)
+        elif reply > due:
+            late = True
+    f["supervision_late"] = late
+    f["supervision_on_time"] = all_replied and not late
+    f["supervision_open_due"] = open_due
 
 
 @dataclass
@@ -148,6 +213,7 @@ def apply(facts: dict[str, Fact], env: Envelope, event: EventPayload) -> TextCha
         f["collective"] = event.collective or event.people_count >= 5
         f["prior_count"] = len(event.prior_case_ids)
         f["public_attention"] = event.public_attention
+        f["national_origin"] = national_origin(event)
         _set_day(f)
         for prior in event.prior_case_ids:
             if prior != event.case_id:
@@ -261,6 +327,11 @@ def apply(facts: dict[str, Fact], env: Envelope, event: EventPayload) -> TextCha
         if event.stage == "reply" and (f.get("replied_at") is None or at < f["replied_at"]):
             f["replied_at"] = at
             f["reply_on_time"] = event.on_time
+        times = f.get("reply_times") or []
+        if _iso(at) not in times:
+            f["reply_times"] = sorted([*times, _iso(at)])  # a new list: see the module's note
+            if f.get("supervisions"):
+                supervision_state(f)
     elif isinstance(event, cw.CaseExtendedV1):
         f["extension_count"] += 1
     elif isinstance(event, cw.CaseEvaluatedV1):
@@ -284,4 +355,20 @@ def apply(facts: dict[str, Fact], env: Envelope, event: EventPayload) -> TextCha
         f["missed_count"] += 1
         if event.clock == "handle":
             f["handle_missed"] = True
+    elif isinstance(event, cw.CaseSupervisedV1):
+        f["supervised_at"] = _min(f.get("supervised_at"), at)
+        f["supervision_count"] += 1
+        sups = dict(f.get("supervisions") or {})  # a new dict: see the module's note
+        sups[event.supervision_id] = {"at": _iso(at), "due": _iso(event.supervision_due_at)}
+        f["supervisions"] = sups
+        supervision_state(f)
+    elif isinstance(event, cw.CaseLeaderAssignedV1):
+        f["leader_at"] = _min(f.get("leader_at"), at)
+        f["leader_count"] += 1
+        if seq > f["leader_seq"]:  # the latest 包案 (a leader handing over) wins
+            f["leader_seq"] = seq
+            f["leader_id"] = event.leader_id
+            f["leader_name"] = event.leader_name
+            f["leader_unit_id"] = event.lead_unit_id
+            f["resolve_by"] = event.resolve_by
     return None

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from services.analytics.metric import service
-from services.analytics.metric.definitions import RATES, VOLUMES
+from services.analytics.metric.definitions import RATES, VISIT_LEVELS, VOLUMES
 from shared.api.deps import DbDep, SettingsDep
 from shared.api.errors import ApiError
 from shared.identity.deps import require_roles
@@ -187,8 +187,15 @@ async def definitions(principal: Reader) -> list[Definition]:
             label=k,
             numerator=[(k, 1.0)],
             denominator=[],
-            definition="volume",
+            definition=_volume_definition(k),
             available=True,
         )
         for k, v in VOLUMES.items()
     ]
+
+
+def _volume_definition(code: str) -> str:
+    for level, text_ in VISIT_LEVELS.items():
+        if code.startswith(f"visit_{level}"):
+            return f"volume. {text_}"
+    return "volume"

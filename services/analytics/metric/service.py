@@ -8,19 +8,28 @@ district), the ``…_district`` rollups answer instead: the same counters with t
 
 Accusations (检举控告) are counted in the totals for everyone, but in a breakdown (by unit,
 category, region, …) only for discipline inspectors: elsewhere a breakdown could point at the
-accused unit."""
+accused unit.
+
+Two counters depend on the time of the read (``counters.AS_OF_COUNTERS``: supervisions and
+包案 whose deadline has passed unanswered); they are counted from ``case_fact`` as of
+``as_of`` (default: the database's clock), under the same scope, period and grouping."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.analytics.metric.counters import COUNTERS, DIMENSIONS, DISTRICT_DIGITS
+from services.analytics.metric.counters import (
+    AS_OF_COUNTERS,
+    COUNTERS,
+    DIMENSIONS,
+    DISTRICT_DIGITS,
+)
 from services.analytics.metric.definitions import RATES, hotline_score
 from shared.identity.principal import Principal
 from shared.identity.roles import DISCIPLINE_INSPECTOR
@@ -115,6 +124,75 @@ def uses_district_rollups(scope: Scope, group: str, level: str) -> bool:
     return all(len(p) <= DISTRICT_DIGITS for p in scope.prefixes)
 
 
+def _known(expr: str) -> str:
+    return f"coalesce(nullif({expr}, ''), 'unknown')"
+
+
+# the group key over case_fact: what counters.dimension_values and the rollups' region give
+_FACT_DIMS = {
+    "unit": _known("coalesce(nullif(unit_id, ''), office_unit_id)"),
+    "office": _known("office_unit_id"),
+    "category": _known("category_code"),
+    "category_top": _known("split_part(category_code, '.', 1)"),
+    "channel": _known("channel"),
+    "source": _known("source"),
+}
+
+
+def _fact_group_expr(group: str, level: str) -> str:
+    if group == "none":
+        return "'all'"
+    if group == "region":
+        return f"substr(coalesce(region_code, 'unknown'), 1, {REGION_LEVELS[level]})"
+    if group == "day":
+        return "day::text"
+    if group == "month":
+        return "to_char(day, 'YYYY-MM')"
+    return _FACT_DIMS[group]
+
+
+async def as_of_counters(
+    db: AsyncConnection,
+    scope: Scope,
+    start: date,
+    end: date,
+    group: str = "none",
+    level: str = "district",
+    as_of: datetime | None = None,
+) -> dict[str, Counters]:
+    """``AS_OF_COUNTERS`` per group over the cases of ``[start, end]`` within ``scope``:
+    supervised cases with no late reply and a supervision unanswered past its due time, and
+    leader-owned accepted cases neither closed nor withdrawn past ``resolve_by``."""
+    if not scope.prefixes or end < start:
+        return {}
+    region = " OR ".join(
+        f"coalesce(region_code, 'unknown') LIKE :p{i}" for i in range(len(scope.prefixes))
+    )
+    acc = "" if group == "none" or scope.accusations_in_breakdowns else " AND NOT accusation"
+    params: dict[str, Any] = {f"p{i}": p + "%" for i, p in enumerate(scope.prefixes)}
+    overdue_sup = "supervision_open_due < :now AND supervision_late IS NOT TRUE"
+    overdue_leader = (
+        "resolve_by < :now AND leader_at IS NOT NULL AND accepted IS TRUE "
+        "AND closed_at IS NULL AND withdrawn_at IS NULL"
+    )
+    rows = await db.execute(
+        text(
+            f"SELECT {_fact_group_expr(group, level)} AS g, "  # noqa: S608
+            f"count(*) FILTER (WHERE {overdue_sup}), count(*) FILTER (WHERE {overdue_leader}) "
+            "FROM analytics.case_fact "
+            f"WHERE (supervision_open_due < :now OR resolve_by < :now) "
+            f"AND day BETWEEN :a AND :b AND ({region}){acc} GROUP BY 1"
+        ),
+        {**params, "a": start, "b": end, "now": as_of or await db.scalar(text("SELECT now()"))},
+    )
+    out: dict[str, Counters] = {}
+    for row in rows:
+        values = dict(zip(AS_OF_COUNTERS, (float(v or 0) for v in row[1:]), strict=True))
+        if any(values.values()):
+            out[str(row[0])] = values
+    return out
+
+
 async def sum_counters(
     db: AsyncConnection,
     scope: Scope,
@@ -122,8 +200,10 @@ async def sum_counters(
     end: date,
     group: str = "none",
     level: str = "district",
+    as_of: datetime | None = None,
 ) -> dict[str, Counters]:
-    """``{group value: {counter: sum}}`` over ``[start, end]`` within ``scope``."""
+    """``{group value: {counter: sum}}`` over ``[start, end]`` within ``scope``: the rollups'
+    counters, and ``AS_OF_COUNTERS`` as of ``as_of`` (default: now)."""
     if not scope.prefixes or end < start:
         return {}
     dim, key = _group_expr(group, level)
@@ -137,7 +217,7 @@ async def sum_counters(
     acc = "" if group == "none" or scope.accusations_in_breakdowns else " AND NOT accusation"
     params: dict[str, Any] = {f"p{i}": p + "%" for i, p in enumerate(scope.prefixes)}
     params["dim"] = dim
-    out: dict[str, Counters] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0.0))
+    out: dict[str, Counters] = defaultdict(lambda: dict.fromkeys((*COUNTERS, *AS_OF_COUNTERS), 0.0))
     for grain, a, b in parts:
         rows = await db.execute(
             text(
@@ -150,6 +230,12 @@ async def sum_counters(
             target = out[str(row[0])]
             for name, v in zip(COUNTERS, row[1:], strict=True):
                 target[name] += float(v or 0)
+    if out:  # the as-of counters' cases are counted in the rollups too (supervised, leader)
+        for key, values in (
+            await as_of_counters(db, scope, start, end, group, level, as_of)
+        ).items():
+            for name, v in values.items():
+                out[key][name] += v
     return dict(out)
 
 
@@ -175,13 +261,13 @@ class Row:
 def figures(
     current: Counters, previous: Counters | None, settings: Settings, key: str = "all"
 ) -> Row:
-    from services.analytics.metric.definitions import VOLUMES
+    from services.analytics.metric.definitions import EXTRA_VOLUMES, VOLUMES
 
     prev = previous or {}
     row = Row(
         key=key,
-        volumes={k: current.get(k, 0) for k in (*VOLUMES, "registered", "accepted")},
-        volumes_previous={k: prev.get(k, 0) for k in (*VOLUMES, "registered", "accepted")},
+        volumes={k: current.get(k, 0) for k in (*VOLUMES, *EXTRA_VOLUMES)},
+        volumes_previous={k: prev.get(k, 0) for k in (*VOLUMES, *EXTRA_VOLUMES)},
         hotline_score=hotline_score(current, settings),
         hotline_score_previous=hotline_score(prev, settings) if prev else None,
     )
@@ -206,12 +292,15 @@ async def metrics(
     end: date,
     group: str = "none",
     level: str = "district",
+    as_of: datetime | None = None,
 ) -> list[Row]:
-    current = await sum_counters(db, scope, start, end, group, level)
+    current = await sum_counters(db, scope, start, end, group, level, as_of)
     if group in ("day", "month"):
         previous: dict[str, Counters] = {}
     else:
-        previous = await sum_counters(db, scope, year_before(start), year_before(end), group, level)
+        previous = await sum_counters(
+            db, scope, year_before(start), year_before(end), group, level, as_of
+        )
     return [figures(current[k], previous.get(k), settings, k) for k in sorted(current)]
 
 

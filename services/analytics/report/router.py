@@ -1,7 +1,7 @@
 """Reports over HTTP: the data of 日快报, 周预警, 月研判; the same reports rendered as HTML and
 PDF; the archive of reports rendered on schedule; the statistics tables as .xlsx
-(信访数据统计表, 矛盾纠纷排查表, 排查汇总统计分析一览表, 化解汇总统计分析一览表). Scoped like every
-analytics read."""
+(信访数据统计表, 矛盾纠纷排查表, 排查汇总统计分析一览表, 化解汇总统计分析一览表, 包案化解情况表).
+Scoped like every analytics read."""
 
 from __future__ import annotations
 
@@ -249,3 +249,22 @@ async def resolution_summary_table(
     async with db.transaction("analytics") as conn:
         body = await xlsx.resolution_summary(conn, metric.Scope.of(principal), settings, a, b)
     return _xlsx(body, f"resolution-summary-{a.isoformat()}-{b.isoformat()}.xlsx")
+
+
+@router.get(
+    "/leader-cases.xlsx",
+    summary="包案化解情况表 (.xlsx): the 领导包案 cases and 包案化解率 by district, category, unit",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}}},
+)
+async def leader_cases_table(
+    db: DbDep,
+    settings: SettingsDep,
+    principal: Reader,
+    start: date | None = None,
+    end: date | None = None,
+) -> Response:
+    a, b = period(start, end)
+    async with db.transaction("analytics") as conn:
+        body = await xlsx.leader_cases_table(conn, metric.Scope.of(principal), settings, a, b)
+    return _xlsx(body, f"leader-cases-{a.isoformat()}-{b.isoformat()}.xlsx")

@@ -5,12 +5,15 @@
 * 矛盾纠纷排查表 — the screening ledger's items (排查台账);
 * 排查汇总统计分析一览表 — ledger items by level × category × district;
 * 化解汇总统计分析一览表 — 办结率, 化解率, 一次性化解率 by district and by category, from the
-  rollups, with the same period a year earlier."""
+  rollups, with the same period a year earlier;
+* 包案化解情况表 — the 领导包案 cases one by one (leader, lead unit, deadline, state), and
+  包案化解率 with its counts by district, category and handling unit."""
 
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
@@ -20,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.analytics.metric import service as metric
 from services.analytics.metric.definitions import RATES, VOLUMES
+from shared.clock import SHANGHAI
 from shared.reference import categories, regions
 from shared.settings import Settings
 
@@ -274,3 +278,129 @@ async def resolution_summary(
                 ]
             ws.append(line)
     return _bytes(wb)
+
+
+# 包案化解情况表
+
+_LEADER_SHEETS = (("按地区", "region"), ("按类别", "category_top"), ("按责任单位", "unit"))
+
+
+def _leader_state(row: Any, now: datetime) -> str:
+    if row.closed_at is not None:
+        return "已化解" if row.resolved else "已办结未化解"
+    if row.withdrawn_at is not None:
+        return "已撤回"
+    if row.resolve_by is not None and row.resolve_by < now:
+        return "逾期未化解"
+    return "在办"
+
+
+async def leader_case_rows(
+    db: AsyncConnection, scope: metric.Scope, start: date, end: date
+) -> list[Any]:
+    """The 包案 cases of the period (received in ``[start, end]``) within ``scope``; the
+    accusations only for discipline roles."""
+    if not scope.prefixes:
+        return []
+    acc = "" if scope.accusations_in_breakdowns else " AND NOT f.accusation"
+    rows = await db.execute(
+        text(
+            "SELECT f.case_id, f.tracking_no, t.title, f.region_code, f.category_code, "  # noqa: S608
+            "f.leader_id, f.leader_name, f.leader_unit_id, f.unit_id, f.office_unit_id, "
+            "f.leader_at, f.resolve_by, f.closed_at, f.resolved, f.withdrawn_at "
+            "FROM analytics.case_fact f LEFT JOIN analytics.case_text t USING (case_id) "
+            "WHERE f.leader_at IS NOT NULL AND f.day BETWEEN :s AND :e "
+            f"AND coalesce(f.region_code, 'unknown') LIKE ANY(CAST(:prefixes AS text[])){acc} "
+            "ORDER BY f.resolve_by NULLS LAST, f.case_id"
+        ),
+        {"prefixes": [p + "%" for p in scope.prefixes], "s": start, "e": end},
+    )
+    return list(rows)
+
+
+async def leader_cases_table(
+    db: AsyncConnection,
+    scope: metric.Scope,
+    settings: Settings,
+    start: date,
+    end: date,
+    as_of: datetime | None = None,
+) -> bytes:
+    """包案化解情况表 for ``[start, end]``: one sheet listing the 包案 cases, and 包案化解率
+    (numerator, denominator, rate, the same period last year) with 包案件, 已办结, 按期化解 and
+    逾期未化解 (as of ``as_of``, default now) by district, category and handling unit."""
+    now = as_of or await db.scalar(text("SELECT now()"))
+    wb = _new()
+    ws = _sheet(
+        wb,
+        "包案化解情况表",
+        "包案化解情况表" + _span(start, end),
+        [
+            "序号",
+            "信访事项",
+            "案件编号",
+            "所在地区",
+            "类别",
+            "包案领导",
+            "责任单位",
+            "包案日期",
+            "化解期限",
+            "化解情况",
+            "办结日期",
+        ],
+    )
+    for n, r in enumerate(await leader_case_rows(db, scope, start, end), start=1):
+        ws.append(
+            [
+                n,
+                r.title or "",
+                r.tracking_no or r.case_id,
+                regions.full_name(r.region_code or "") or (r.region_code or ""),
+                _label("category_top", (r.category_code or "unknown").split(".", 1)[0]),
+                r.leader_name or r.leader_id,
+                r.leader_unit_id or r.unit_id or r.office_unit_id or "",
+                _local_day(r.leader_at),
+                _local_day(r.resolve_by),
+                _leader_state(r, now),
+                _local_day(r.closed_at),
+            ]
+        )
+    ws.column_dimensions["B"].width = 40
+    rate = RATES["leader_case_resolution"]
+    header = [
+        "分组",
+        "包案件数",
+        "已办结",
+        f"{rate.name}分子（已化解）",
+        f"{rate.name}分母（应化解）",
+        rate.name,
+        f"{rate.name}去年同期",
+        f"{rate.name}同比（百分点）",
+        "按期化解",
+        "逾期未化解",
+    ]
+    total = await metric.metrics(db, scope, settings, start, end, as_of=now)
+    for title, group in _LEADER_SHEETS:
+        ws = _sheet(wb, title, "包案化解情况表" + _span(start, end), header)
+        rows = await metric.metrics(db, scope, settings, start, end, group, "district", now)
+        for row in [*(r for r in rows if r.volumes.get("leader_cases")), *total]:
+            f = row.rates[rate.code]
+            ws.append(
+                [
+                    _label(group, row.key),
+                    row.volumes.get("leader_cases", 0),
+                    row.volumes.get("leader_closed", 0),
+                    f.numerator,
+                    f.denominator,
+                    _pct(f.value),
+                    _pct(f.previous),
+                    "" if f.change is None else round(f.change * 100, 1),
+                    row.volumes.get("leader_resolved_by_due", 0),
+                    row.volumes.get("leader_overdue", 0),
+                ]
+            )
+    return _bytes(wb)
+
+
+def _local_day(t: datetime | None) -> date | None:
+    return t.astimezone(SHANGHAI).date() if t is not None else None
