@@ -8,7 +8,9 @@ one staff alert per (event, unit, kind), one partner callback per (partner, even
   (replied, reviewed) or 回音 (the rest) to the petitioner; a reply opens the evaluation and
   sends the 回访 invitation with its signed link.
 * staff alerts — a new assignment (lead and co-units), deadlines approaching and missed,
-  approvals waiting for a unit head.
+  approvals waiting for a unit head, a supervision (督办通知) to the lead unit. The internal
+  milestones (督办, 领导包案) carry no ``public_message``: nothing to the petitioner, and no
+  partner callback.
 * partner callbacks — hotline status (integrations §2) and provincial results (§3).
 """
 
@@ -190,6 +192,16 @@ def _return_kind(event: EventPayload) -> str:
     return "progress"
 
 
+def _supervised_text(ctx: dict[str, Any]) -> str:
+    """督办通知 to the lead unit (its wording belongs with ``templates.ALERTS``)."""
+    number = f"（{ctx['notice_no']}）" if ctx.get("notice_no") else ""
+    by = f"{ctx['unit_name']}" if ctx.get("unit_name") else ""
+    return (
+        f"督办通知{number}：{ctx['tracking_no']} 已被{by}督办，请于 {ctx['due_on']} 前办结并报告。"
+        f"督办事由：{ctx['reason']}"
+    )
+
+
 def _alerts_for(
     env: Envelope, event: EventPayload, contact: Contact | None
 ) -> list[dict[str, Any]]:
@@ -203,6 +215,7 @@ def _alerts_for(
         role: str | None = None,
         due: Any = None,
         accusation: bool = False,
+        text: str | None = None,
     ) -> None:
         if not unit:
             return
@@ -215,7 +228,7 @@ def _alerts_for(
                 "c": uuid.UUID(ctx["case_id"]),
                 "t": ctx["tracking_no"],
                 "a": accusation,
-                "x": templates.alert_text(kind, ctx),
+                "x": text or templates.alert_text(kind, ctx),
                 "d": due,
             }
         )
@@ -254,6 +267,27 @@ def _alerts_for(
         alert(
             event.approver_unit_id, "approval", ctx, role="unit_lead", accusation=event.accusation
         )
+    elif isinstance(event, ev.CaseSupervisedV1):
+        # to the unit that handles the case (known from its assignment), never to the
+        # supervising unit itself
+        lead = contact.lead_unit_id if contact else None
+        ctx = {
+            "case_id": event.case_id,
+            "tracking_no": event.tracking_no,
+            "unit_name": event.unit_name,
+            "notice_no": event.notice_no,
+            "reason": event.reason,
+            "due_on": _date(event.supervision_due_at),
+        }
+        if lead != event.supervising_unit_id:
+            alert(
+                lead,
+                "supervised",
+                ctx,
+                due=event.supervision_due_at,
+                accusation=event.accusation,
+                text=_supervised_text(ctx),
+            )
     return rows
 
 
