@@ -21,30 +21,28 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
     import uvicorn
 
+    from minsheng.asgi import SERVICE_ENV, build
+
     settings = get_settings()
-    if args.service == "all":
-        from minsheng.gateway import BaseUrlApp
-
-        app: Any = BaseUrlApp(settings)
+    workers = args.workers or settings.api_workers
+    options: dict[str, Any] = {
+        "host": args.host or settings.host,
+        "port": args.port or settings.port,
+        "access_log": False,
+        "log_level": "warning",
+        "lifespan": "on",
+    }
+    if workers > 1:
+        # several processes on one socket: each builds its app from the environment
+        os.environ[SERVICE_ENV] = args.service
+        uvicorn.run("minsheng.asgi:app", factory=True, workers=workers, **options)
     else:
-        app = _service_app(args.service, settings)
-    uvicorn.run(
-        app,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        access_log=False,
-        log_level="warning",
-        lifespan="on",
-    )
+        uvicorn.run(build(args.service, settings), **options)
     return 0
-
-
-def _service_app(service: str, settings: Any) -> Any:
-    import importlib
-
-    return importlib.import_module(f"services.{service}.app").create_app(settings)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -141,6 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("service", choices=[*SERVICES, "all"])
     s.add_argument("--host")
     s.add_argument("--port", type=int)
+    s.add_argument(
+        "--workers",
+        type=int,
+        help="API processes sharing the port (default MINSHENG_API_WORKERS, 1)",
+    )
     s.set_defaults(func=cmd_serve)
 
     w = sub.add_parser("worker", help="run one service's arq worker (events, relay, jobs)")

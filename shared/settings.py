@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     env: Literal["dev", "test", "prod"] = "dev"
     port: int = 8000
     host: str = "127.0.0.1"
+    # API processes sharing the port (uvicorn workers); more for more cores
+    api_workers: int = Field(default=1, ge=1, le=64)
     data_dir: Path = Path(".minsheng")
     public_base_url: str = ""
 
