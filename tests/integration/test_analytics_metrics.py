@@ -282,7 +282,12 @@ async def test_rates_on_a_hand_built_history(db: Database, settings: Settings, c
     assert rate("repeat") == (1, 10)
     assert rate("revisit") == (3, 4)  # E replied but never reached
     assert (c["extended"], c["deadline_missed"], c["transferred"]) == (1, 1, 0)
-    assert RATES["leader_case_resolution"].value_of(c) is None  # awaits 包案 events
+    # no 包案 or 督办 in this history: both rates have nothing to divide by
+    assert RATES["leader_case_resolution"].value_of(c) is None
+    assert RATES["supervised_on_time"].value_of(c) is None
+    # 去市: D and G, registered at the desk (source visit); no 赴省 or 进京
+    assert (c["visit_city"], c["visit_city_people"], c["visit_city_collective"]) == (2, 7, 1)
+    assert c["visit_province"] == c["visit_national"] == 0
 
     by_unit = await totals(db, everyone(), "unit")
     assert by_unit["U1"]["accepted"] == 7  # H counted for discipline roles

@@ -53,6 +53,8 @@ KEY_RATES = (
     "one_time_resolution",
     "satisfaction_unit",
     "hotline_satisfaction",
+    "supervised_on_time",
+    "leader_case_resolution",
 )
 
 
