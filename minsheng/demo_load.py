@@ -41,6 +41,9 @@ async def load_demo(settings: Settings, *, count: int, force: bool = False) -> i
     try:
         await _org_and_staff(db)
         await _petitions(db, settings, count=count, force=force)
+        from minsheng.demo_oversight import load_oversight
+
+        await load_oversight(db, settings)
     finally:
         await db.dispose()
     return 0
