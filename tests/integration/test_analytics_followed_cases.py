@@ -306,3 +306,19 @@ async def test_leader_cases_table(
     assert len(list(load_workbook(io.BytesIO(r.content))["包案化解情况表"].iter_rows())) == 8
     r = await client.get(R + "/leader-cases.xlsx", params=q, headers=luohu)
     assert len(list(load_workbook(io.BytesIO(r.content))["包案化解情况表"].iter_rows())) == 2
+
+
+async def test_weekly_warning_names_overdue_supervisions_and_leader_cases(
+    db: Database, settings: Settings, clean: None
+) -> None:
+    from services.analytics.report import document, render
+
+    h = History(db)
+    await build(h)
+    await deliver(await consumer(db, settings), h.log)
+    async with db.transaction("analytics") as conn:
+        doc = await render.build(conn, "weekly", everyone(), settings, date(2025, 3, 9))
+    html = document.html(doc)
+    # read now (2026 or later): S5 S6 S7 unanswered past due (S8 counted late instead); L4 and
+    # L6 past resolve_by, neither closed
+    assert "督办逾期 3" in html and "包案逾期 2" in html

@@ -272,6 +272,8 @@ async def weekly(
         "extended": "延期",
         "review_requested": "申请复查",
         "dissatisfied": "不满意",
+        "supervised_overdue": "督办逾期",
+        "leader_overdue": "包案逾期",
     }
     risk.paragraphs.append(
         "风险信号：" + "，".join(f"{name} {w.risks.get(k, 0):g}" for k, name in signals.items())

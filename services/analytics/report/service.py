@@ -153,7 +153,15 @@ async def weekly_warning(
     current = total.get("all", {})
     risks = {
         k: current.get(k, 0)
-        for k in ("collective", "repeat", "deadline_missed", "extended", "review_requested")
+        for k in (
+            "collective",
+            "repeat",
+            "deadline_missed",
+            "extended",
+            "review_requested",
+            "supervised_overdue",
+            "leader_overdue",
+        )
     }
     risks["dissatisfied"] = current.get("unit_dissatisfied", 0) + current.get(
         "office_dissatisfied", 0
