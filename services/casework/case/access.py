@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    FromClause,
     Text,
     and_,
     any_,
@@ -48,28 +49,32 @@ def own_paths(principal: Principal) -> list[str]:
     return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
 
 
-def not_accused(principal: Principal) -> ColumnElement[bool]:
+def not_accused(principal: Principal, rows: FromClause = case) -> ColumnElement[bool]:
     """The caller is neither in an accused unit's subtree (one of their own paths is an
     accused path) nor an accused person."""
     return and_(
-        not_(case.c.accused_paths.overlap(cast(own_paths(principal), ARRAY(Text)))),
-        not_(literal(principal.subject) == any_(case.c.accused_staff)),
+        not_(rows.c.accused_paths.overlap(cast(own_paths(principal), ARRAY(Text)))),
+        not_(literal(principal.subject) == any_(rows.c.accused_staff)),
     )
 
 
-def visible(principal: Principal) -> ColumnElement[bool]:
-    """The condition on ``casework.case`` rows this caller may see."""
+def visible(principal: Principal, rows: FromClause = case) -> ColumnElement[bool]:
+    """The condition on ``casework.case`` rows this caller may see. ``rows`` may be a
+    subquery of the case table that carries ``case_id``, ``accusation``, ``accused_paths``
+    and ``accused_staff``."""
     root = _root(principal)
     if root is None:
         return false()
     in_subtree = exists(
         select(1).where(
-            case_access.c.case_id == case.c.case_id,
+            case_access.c.case_id == rows.c.case_id,
             subtree_condition(case_access.c.unit_path, root),
         )
     )
-    accusation_ok = not_accused(principal) if principal.has_role(DISCIPLINE_INSPECTOR) else false()
-    return and_(in_subtree, or_(case.c.accusation.is_(False), accusation_ok))
+    accusation_ok = (
+        not_accused(principal, rows) if principal.has_role(DISCIPLINE_INSPECTOR) else false()
+    )
+    return and_(in_subtree, or_(rows.c.accusation.is_(False), accusation_ok))
 
 
 async def load(

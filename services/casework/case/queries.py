@@ -13,7 +13,7 @@ from sqlalchemy import Text, and_, cast, exists, literal_column, or_, select, te
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.casework.case import access, acts, oversight, search, workflow
+from services.casework.case import access, acts, oversight, search, search_plan, workflow
 from services.casework.case.schemas import (
     CaseDetail,
     CasePage,
@@ -112,7 +112,7 @@ async def page(
     """A page of a queue, newest activity first (due queues: soonest deadline first).
     ``supervised``: under a current supervision (督办) or not; ``leader_owned``: owned by a
     leader (领导包案) or not — each has a partial index for the newest-first pages."""
-    conds: list[Any] = [access.visible(principal)]
+    conds: list[Any] = []  # besides the caller's scope and the search words
     by_due = queue in ("due_soon", "overdue")
     if queue == "mine":
         try:
@@ -156,13 +156,15 @@ async def page(
         conds.append(case.c.category_code.startswith(category, autoescape=True))
     if region:
         conds.append(case.c.region_code.startswith(region, autoescape=True))
-    if q:
-        tsq = search.query(q)
-        if tsq is None:
-            raise ApiError(
-                422, "empty_query", "检索词中没有可检索的文字", "nothing searchable in q", "q"
-            )
-        conds.append(case.c.search.op("@@")(cast(tsq, TSQUERY)))
+    tsq = search.query(q) if q else None
+    if q and tsq is None:
+        raise ApiError(
+            422, "empty_query", "检索词中没有可检索的文字", "nothing searchable in q", "q"
+        )
+
+    def matches(rows: Any) -> Any:
+        return rows.c.search.op("@@")(cast(tsq, TSQUERY))
+
     key = case.c.due_at if by_due else case.c.updated_at
     if cursor:
         value, last_id = _decode(cursor)
@@ -177,6 +179,29 @@ async def page(
             else or_(key < at, and_(key == at, case.c.case_id < last))
         )
     order = [key.asc(), case.c.case_id.asc()] if by_due else [key.desc(), case.c.case_id.desc()]
+    if tsq is not None and queue in ("all", "mine") and q:
+        # common words: the newest cases in order, stopping at the page (see search_plan)
+        stats = await search_plan.term_stats(db)
+        if stats.worth_a_window(search.query_terms(q)):
+            window = search_plan.PROBE
+            while window:
+                statement = search_plan.windowed(
+                    _SUMMARY_COLUMNS,
+                    base=case,
+                    filters=conds,
+                    matches=matches,
+                    visible=lambda w: access.visible(principal, w),
+                    order=order,
+                    limit=limit + 1,
+                    window=window,
+                )
+                found = (await db.execute(statement)).mappings().all()
+                if len(found) > limit:
+                    return _page_of(found, limit, by_due)
+                window = search_plan.next_window(window, len(found), limit + 1)
+    conds.append(access.visible(principal))
+    if tsq is not None:
+        conds.append(matches(case))
     if queue == "unit":
         # the unit leads the case or helps with it: two ordered, limited scans (an index on
         # (lead_unit_id, updated_at) and the GIN index on co_unit_ids), merged — an OR of
@@ -201,6 +226,10 @@ async def page(
         .mappings()
         .all()
     )
+    return _page_of(rows, limit, by_due)
+
+
+def _page_of(rows: Any, limit: int, by_due: bool) -> CasePage:
     items = [summary(r) for r in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:

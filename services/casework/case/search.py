@@ -44,14 +44,24 @@ def _quote(lexeme: str) -> str:
     return "'" + lexeme.replace("'", "''").replace("\\", "\\\\") + "'"
 
 
-def query(text: str) -> str | None:
-    """A tsquery (as text, for ``CAST(:q AS tsquery)``) requiring every bigram and word of
-    ``text``; None when nothing searchable is in it."""
+MAX_QUERY_TERMS = 64
+
+
+def query_terms(text: str) -> list[str]:
+    """The lexemes a query requires: the bigrams of its CJK runs and its latin words; a lone
+    CJK character is a prefix (``字:*``)."""
     parts: list[str] = []
     for run in _CJK_RUN.findall(text):
         if len(run) == 1:
-            parts.append(_quote(run) + ":*")
+            parts.append(run + ":*")
         else:
-            parts.extend(_quote(b) for b in dict.fromkeys(_bigrams(run)))
-    parts.extend(_quote(w.lower()[:64]) for w in _WORD.findall(text))
-    return " & ".join(parts[:64]) if parts else None
+            parts.extend(dict.fromkeys(_bigrams(run)))
+    parts.extend(w.lower()[:64] for w in _WORD.findall(text))
+    return parts[:MAX_QUERY_TERMS]
+
+
+def query(text: str) -> str | None:
+    """A tsquery (as text, for ``CAST(:q AS tsquery)``) requiring every bigram and word of
+    ``text``; None when nothing searchable is in it."""
+    parts = [_quote(t[:-2]) + ":*" if t.endswith(":*") else _quote(t) for t in query_terms(text)]
+    return " & ".join(parts) if parts else None

@@ -1,0 +1,76 @@
+"""A search read through windows of the newest cases (``search_plan``) answers exactly what
+the plain query answers — the same cases, in the same order, page after page, within the
+caller's scope and never showing an accusation to the accused — against real PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from services.casework.case import search_plan
+from shared.db import Database
+from shared.settings import Settings
+from tests.casework_world import BASE, World, casework_world
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+PHRASE = ("噪音扰民", "夜间施工噪音扰民，影响休息。")
+OTHER = ("物业乱收费", "物业公司多收停车费。")
+NEAR = ("噪音", "楼下商铺音响噪音很大，还有人扰民。")  # the words apart: not the phrase
+
+
+async def _walk(w: World, who: str, q: str, limit: int) -> list[str]:
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"q": q, "limit": limit, **({"cursor": cursor} if cursor else {})}
+        r = await w.client.get(f"{BASE}/cases", params=params, headers=w.h(who))
+        assert r.status_code == 200, r.text
+        seen += [x["case_id"] for x in r.json()["items"]]
+        cursor = r.json()["next_cursor"]
+        if not cursor:
+            return seen
+
+
+async def test_windows_give_the_plain_answer(
+    settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with casework_world(settings, db) as w:
+        phrase, other, near = [], [], []
+        for i in range(30):
+            kind = (PHRASE, OTHER, NEAR)[i % 3]
+            case_id = await w.register(title=kind[0], content=kind[1])
+            (phrase, other, near)[i % 3].append(case_id)
+        hidden = await w.register(accusation=True, title=PHRASE[0], content=PHRASE[1])
+
+        windows: list[int] = []
+        real = search_plan.windowed
+
+        def spy(*args: Any, **kwargs: Any) -> Any:
+            windows.append(kwargs["window"])
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(search_plan, "windowed", spy)
+        queries = ("噪音扰民", "物业 停车", "噪音 扰民", "不存在的词语")
+        monkeypatch.setattr(search_plan, "MIN_ROWS", 10**12)  # the plain query only
+        plain = {(q, n): await _walk(w, "officer", q, n) for q in queries for n in (1, 4, 25)}
+        assert windows == []
+        assert sorted(plain[("噪音扰民", 25)]) == sorted(phrase)
+        assert sorted(plain[("噪音 扰民", 25)]) == sorted(phrase + near)
+        assert plain[("不存在的词语", 25)] == []
+
+        # every multi-term search through the windows: tiny ones, so that some pages fill
+        # from a window, some from a larger one and some fall back to the plain query
+        monkeypatch.setattr(search_plan, "MIN_ROWS", 0)
+        monkeypatch.setattr(search_plan, "PROBE", 4)
+        monkeypatch.setattr(search_plan, "WINDOW", 12)
+        for (q, n), expected in plain.items():
+            assert await _walk(w, "officer", q, n) == expected, (q, n)
+        assert windows and set(windows) > {4}  # probes, and larger windows after them
+        assert hidden not in await _walk(w, "officer", "噪音扰民", 1)
+        # the discipline inspector sees the accusation, the same way in both plans
+        assert await _walk(w, "discipline", "噪音扰民", 1) == [hidden]
+        # another jurisdiction sees none of it
+        async with casework_world(settings, db) as other_w:
+            assert await _walk(other_w, "officer", "噪音扰民", 2) == []

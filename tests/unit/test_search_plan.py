@@ -1,0 +1,24 @@
+"""The search plan's arithmetic: how much of the newest cases to read, and when."""
+
+from __future__ import annotations
+
+from services.casework.case import search_plan
+
+
+def test_next_window_grows_from_the_density_seen() -> None:
+    assert search_plan.next_window(search_plan.PROBE, 0, 26) == 0  # nothing seen: plain query
+    grown = search_plan.next_window(500, 5, 26)
+    assert grown == 5200  # twice what 5 matches in 500 cases ask for 26
+    assert search_plan.next_window(500, 300, 26) == 1000  # at least double
+    assert search_plan.next_window(search_plan.WINDOW, 10, 26) == 0
+    assert search_plan.next_window(15_000, 1, 26) == search_plan.WINDOW
+
+
+def test_the_rarest_term_bounds_the_share() -> None:
+    stats = search_plan.TermStats({"噪音": 0.07, "音扰": 0.027, "扰民": 0.078}, 0.003, 1e6, 0)
+    assert stats.upper_share(["噪音", "音扰", "扰民"]) == 0.027
+    assert stats.upper_share(["物业", "业电"]) == 0.003  # not common: below the floor
+    assert stats.worth_a_window(["噪音", "音扰", "扰民"])
+    assert not stats.worth_a_window(["噪音"])  # one term: PostgreSQL estimates it right
+    assert not stats.worth_a_window(["业电", "物业"])  # at most 3,000 cases: the GIN index
+    assert not stats.worth_a_window(["楼:*", "噪音"])
