@@ -75,13 +75,8 @@ SOURCES = (
 )
 SEARCH_WORD = "物业"  # 7.4 % of the distinct texts
 SEARCH_PHRASE = "噪音扰民"  # 2.7 % of the distinct texts
-# Indexes tried ad hoc after the measurement as the code stands ("with proposed index"):
-# the workbench orders every queue but the due ones by updated_at, and no index had it; the
-# unit queue ORs the lead unit with the co-units, which only a GIN index can serve.
-PROPOSED_INDEXES = (
-    'CREATE INDEX ix_case_updated_at ON casework."case" (updated_at DESC, case_id DESC)',
-    'CREATE INDEX ix_case_co_unit_ids ON casework."case" USING gin (co_unit_ids)',
-)
+# The second series runs the same API with this many processes (`--workers`)
+SCALED_WORKERS = 2
 
 
 # ----------------------------------------------------------------------------- texts
@@ -606,13 +601,19 @@ async def http_load(
     return out
 
 
-async def sql_load(url: str, sql: str, args: list[Any], seconds: float) -> dict[str, Any]:
+Statements = list[tuple[str, list[Any]]]
+
+
+async def sql_load(url: str, statements: Statements, seconds: float) -> dict[str, Any]:
+    """The statements one page sends (one, or a search's windows and its fallback), in order
+    on one connection per client."""
     conns = [await asyncpg.connect(url) for _ in range(CLIENTS)]
     try:
-        rows = await conns[0].fetch(sql, *args)
+        rows = [r for sql, args in statements for r in await conns[0].fetch(sql, *args)]
 
         async def call(k: int) -> bool:
-            await conns[k].fetch(sql, *args)
+            for sql, args in statements:
+                await conns[k].fetch(sql, *args)
             return True
 
         await timed_loop(CLIENTS, min(2.0, seconds / 4), call)
@@ -625,10 +626,9 @@ async def sql_load(url: str, sql: str, args: list[Any], seconds: float) -> dict[
     return out
 
 
-async def capture_sql(
-    settings: Settings, token: str, params: dict[str, str]
-) -> tuple[str, list[Any]]:
-    """The statement ``queries.page`` sends for these parameters, as the driver gets it."""
+async def capture_sql(settings: Settings, token: str, params: dict[str, str]) -> Statements:
+    """The statements ``queries.page`` sends for these parameters, as the driver gets them
+    (the search statistics it reads once per ten minutes are left out)."""
     from sqlalchemy import event
 
     from services.casework.case import queries
@@ -645,35 +645,43 @@ async def capture_sql(
 
     engine = db.engine("casework")
     event.listen(engine.sync_engine, "before_cursor_execute", remember)
-    async with db.transaction("casework") as conn:
-        await queries.page(
-            conn,
-            principal,
-            queue=params.get("queue", "all"),
-            q=params.get("q"),
-            now=system_clock.now(),
-        )
+    for _ in range(2):  # the first call also reads the search statistics
+        seen.clear()
+        async with db.transaction("casework") as conn:
+            await queries.page(
+                conn,
+                principal,
+                queue=params.get("queue", "all"),
+                q=params.get("q"),
+                now=system_clock.now(),
+            )
     await db.dispose()
-    statement, parameters = next((s, p) for s, p in reversed(seen) if 'casework."case"' in s)
-    return statement, list(parameters or ())
+    return [(s, list(p or ())) for s, p in seen if 'casework."case"' in s]
 
 
-async def explain(url: str, sql: str, args: list[Any]) -> tuple[str, float]:
+async def explain(url: str, statements: Statements) -> tuple[str, float]:
+    """The plans of a page's statements and their execution times added up."""
     conn = await asyncpg.connect(url)
+    plans, total = [], 0.0
     try:
-        rows = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql, *args)
+        for sql, args in statements:
+            rows = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql, *args)
+            plans.append("\n".join(r[0] for r in rows))
+            total += next(
+                (
+                    float(r[0].split(":")[1].split()[0])
+                    for r in rows
+                    if r[0].startswith("Execution Time")
+                ),
+                math.nan,
+            )
     finally:
         await conn.close()
-    plan = "\n".join(r[0] for r in rows)
-    ms = next(
-        (float(r[0].split(":")[1].split()[0]) for r in rows if r[0].startswith("Execution Time")),
-        math.nan,
-    )
-    return plan, ms
+    return "\n---\n".join(plans), round(total, 3)
 
 
 async def measure_round(
-    base: str, url: str, org: Org, sqls: dict[str, tuple[str, list[Any]]], seconds: float
+    base: str, url: str, org: Org, sqls: dict[str, Statements], seconds: float
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     out["healthz"] = await http_load(base, "/healthz", {}, {}, seconds)
@@ -682,8 +690,7 @@ async def measure_round(
         assert s.who is not None
         headers = {"Authorization": f"Bearer {org.tokens[s.who]}"}
         http = await http_load(base, BASE, s.params, headers, seconds)
-        sql, args = sqls[s.name]
-        raw = await sql_load(url, sql, args, seconds)
+        raw = await sql_load(url, sqls[s.name], seconds)
         out[s.name] = {"http": http, "sql": raw}
         print(f"  {s.name}: http {http} | sql {raw}", flush=True)
     return out
@@ -861,17 +868,19 @@ def report(result: dict[str, Any]) -> str:
             )
         lines.append("")
 
-    table(rounds, "As the code stands")
-    if result.get("proposed_rounds"):
-        table(result["proposed_rounds"], "With proposed index (created ad hoc, not a migration)")
-        lines.append("Proposed: " + "; ".join(f"`{d}`" for d in PROPOSED_INDEXES) + "\n")
-    lines.append("### Plans (EXPLAIN ANALYZE execution time, one run)\n")
-    lines.append("| measure | as the code stands | with proposed index |")
+    table(rounds, "One API process (`minsheng serve casework`, as `make run` starts it)")
+    if result.get("scaled_rounds"):
+        table(
+            result["scaled_rounds"],
+            f"{SCALED_WORKERS} API processes (`minsheng serve casework --workers "
+            f"{SCALED_WORKERS}`, MINSHENG_API_WORKERS)",
+        )
+    lines.append("### Plans (EXPLAIN ANALYZE, one run: the page's statements added up)\n")
+    lines.append("| measure | statements | execution time |")
     lines.append("|---|---|---|")
     for s in SCENARIOS:
-        a = result["explain"][s.name]["ms"]
-        b = result.get("explain_proposed", {}).get(s.name, {}).get("ms", "")
-        lines.append(f"| {s.label} | {a} ms | {b}{' ms' if b != '' else ''} |")
+        e = result["explain"][s.name]
+        lines.append(f"| {s.label} | {e.get('statements', 1)} | {e['ms']} ms |")
     lines.append("")
     lines.append(READING + "\n")
     sw = result["sweep"]
@@ -895,7 +904,45 @@ def report(result: dict[str, Any]) -> str:
 # ----------------------------------------------------------------------------- main
 
 
-async def main(n: int, seconds: float, rounds: int, proposed: bool, name: str) -> None:
+async def start_api(
+    env: dict[str, str], root: Path, *, workers: int
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``minsheng serve casework`` with ``workers`` processes; its base URL once it answers."""
+    port = free_port()
+    api = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "minsheng.cli",
+            "serve",
+            "casework",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(root / "api.log").open("ab"),
+    )
+    deadline = time.monotonic() + 60
+    while not port_open(port):
+        assert time.monotonic() < deadline and api.poll() is None, "the API did not start"
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(1.0 if workers > 1 else 0)  # every worker process up
+    return api, f"http://127.0.0.1:{port}"
+
+
+def stop_api(api: subprocess.Popen[bytes]) -> None:
+    api.terminate()
+    try:
+        api.wait(20)
+    except subprocess.TimeoutExpired:
+        api.kill()
+        api.wait()
+
+
+async def main(n: int, seconds: float, rounds: int, scaled: bool, name: str) -> None:
     if not (DATA / "teddy2020").is_dir():
         print(f"skipped: the real data is not at {DATA}")
         return
@@ -930,7 +977,6 @@ async def main(n: int, seconds: float, rounds: int, proposed: bool, name: str) -
         now = datetime.now(UTC)
         result["seed"] = await seed(pg.url(), org, texts, n, now)
         print("seed", result["seed"], flush=True)
-        port = free_port()
         env = dict(
             os.environ,
             MINSHENG_DATABASE_URL=pg.url(),
@@ -941,61 +987,38 @@ async def main(n: int, seconds: float, rounds: int, proposed: bool, name: str) -
             MINSHENG_SESSION_IDLE_MINUTES=str(TOKEN_MINUTES),
             MINSHENG_DATA_DIR=str(root / "data"),
         )
-        api = subprocess.Popen(
-            [sys.executable, "-m", "minsheng.cli", "serve", "casework", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=(root / "api.log").open("ab"),
-        )
-        deadline = time.monotonic() + 60
-        while not port_open(port):
-            assert time.monotonic() < deadline and api.poll() is None, "the API did not start"
-            await asyncio.sleep(0.1)
-        base = f"http://127.0.0.1:{port}"
+        api, base = await start_api(env, root, workers=1)
         sqls = {
             s.name: await capture_sql(settings, org.tokens[s.who or ""], s.params)
             for s in SCENARIOS
         }
-        result["sql"] = {k: v[0] for k, v in sqls.items()}
+        result["sql"] = {k: [sql for sql, _ in v] for k, v in sqls.items()}
         result["explain"] = {}
         for s in SCENARIOS:
-            plan, ms = await explain(pg.url(), *sqls[s.name])
-            result["explain"][s.name] = {"ms": ms, "plan": plan}
+            plan, ms = await explain(pg.url(), sqls[s.name])
+            result["explain"][s.name] = {"ms": ms, "plan": plan, "statements": len(sqls[s.name])}
             print(f"explain {s.name}: {ms} ms", flush=True)
         result["rounds"] = []
         for k in range(rounds):
             print(f"round {k + 1}", flush=True)
             result["rounds"].append(await measure_round(base, pg.url(), org, sqls, seconds))
-        if proposed and PROPOSED_INDEXES:
-            conn = await asyncpg.connect(pg.url())
-            await conn.execute("SET maintenance_work_mem = '1GB'")
-            result["proposed_build_s"] = {}
-            for ddl in PROPOSED_INDEXES:
-                t = time.perf_counter()
-                await conn.execute(ddl)
-                result["proposed_build_s"][ddl] = round(time.perf_counter() - t, 1)
-            await conn.execute('ANALYZE casework."case"')
-            await conn.close()
-            result["explain_proposed"] = {}
-            for s in SCENARIOS:
-                plan, ms = await explain(pg.url(), *sqls[s.name])
-                result["explain_proposed"][s.name] = {"ms": ms, "plan": plan}
-                print(f"explain (proposed) {s.name}: {ms} ms", flush=True)
-            result["proposed_rounds"] = []
+        stop_api(api)
+        api = None
+        if scaled:
+            api, base = await start_api(env, root, workers=SCALED_WORKERS)
+            result["scaled_rounds"] = []
             for k in range(rounds):
-                print(f"round {k + 1} with proposed index", flush=True)
-                result["proposed_rounds"].append(
+                print(f"round {k + 1} with {SCALED_WORKERS} API processes", flush=True)
+                result["scaled_rounds"].append(
                     await measure_round(base, pg.url(), org, sqls, seconds)
                 )
+            stop_api(api)
+            api = None
         result["sweep"] = await sweep_run(settings, pg.url())
         print("sweep", result["sweep"], flush=True)
     finally:
         if api is not None:
-            api.terminate()
-            try:
-                api.wait(20)
-            except subprocess.TimeoutExpired:
-                api.kill()
+            stop_api(api)
         redis.stop()
         pg.stop()
         shutil.rmtree(root, ignore_errors=True)
@@ -1008,7 +1031,9 @@ if __name__ == "__main__":
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--no-proposed", action="store_true")
+    parser.add_argument(
+        "--no-scaled", action="store_true", help=f"skip the {SCALED_WORKERS}-process series"
+    )
     parser.add_argument("--quick", action="store_true", help="100,000 cases, 5 s, 1 round")
     a = parser.parse_args()
     if a.quick:
@@ -1018,7 +1043,7 @@ if __name__ == "__main__":
             a.cases,
             a.seconds,
             a.rounds,
-            not a.no_proposed,
+            not a.no_scaled,
             "casework-quick" if a.quick else "casework",
         )
     )

@@ -100,6 +100,8 @@ class Settings(BaseSettings):
     # Casework: after this many recorded attempts to reach an unreachable petitioner the
     # case may be replied to with the attempts on record.
     casework_unreachable_attempts: int = Field(default=3, ge=1, le=20)
+    # 督办: working days a supervision gives the handling unit when the supervisor names none
+    casework_supervision_days: int = Field(default=10, ge=1, le=60)
 
     # --- Deadlines (services/casework/deadline) ---
     # The share of a clock's span after which the sweep warns (CaseDeadlineApproachedV1):

@@ -32,6 +32,22 @@ from shared.db import make_metadata
 metadata = make_metadata("casework")
 bus = bus_tables(metadata)
 
+# The open states of the workflow (``case.workflow.OPEN``, checked by a test), for the partial
+# indexes the open-case queues use
+OPEN_STATUSES = (
+    "accepted",
+    "assigned",
+    "evaluated",
+    "in_progress",
+    "reexam_requested",
+    "registered",
+    "replied",
+    "review_requested",
+    "reviewed",
+    "signed",
+)
+OPEN_STATUSES_SQL = ", ".join(f"'{s}'" for s in OPEN_STATUSES)
+
 case = Table(
     "case",
     metadata,
@@ -94,7 +110,14 @@ case = Table(
     Index("ix_case_due_at", "due_at"),
     # the workbench's newest-first pages (keyset on updated_at, case_id)
     Index("ix_case_updated_at", text("updated_at DESC"), text("case_id DESC")),
-    Index("ix_case_co_unit_ids", "co_unit_ids", postgresql_using="gin"),
+    # the unit queue's co-unit side (协办) reads open cases only: an index of those alone, so
+    # that PostgreSQL need not AND the co-units with the (unselective) status index
+    Index(
+        "ix_case_co_unit_open",
+        "co_unit_ids",
+        postgresql_using="gin",
+        postgresql_where=text(f"status IN ({OPEN_STATUSES_SQL})"),
+    ),
     Index(
         "ix_case_lead_unit_updated", "lead_unit_id", text("updated_at DESC"), text("case_id DESC")
     ),

@@ -22,3 +22,10 @@ def test_the_rarest_term_bounds_the_share() -> None:
     assert not stats.worth_a_window(["噪音"])  # one term: PostgreSQL estimates it right
     assert not stats.worth_a_window(["业电", "物业"])  # at most 3,000 cases: the GIN index
     assert not stats.worth_a_window(["楼:*", "噪音"])
+
+
+def test_the_partial_indexes_cover_the_open_states() -> None:
+    from services.casework.case import workflow
+    from services.casework.models import OPEN_STATUSES
+
+    assert sorted(OPEN_STATUSES) == sorted(workflow.OPEN)

@@ -2,7 +2,7 @@
 (催办), and a leader owning the case (领导包案, 五落实).
 
 A supervision's deadline is a date the supervising unit names or a number of working days
-(default ``casework_supervision_days``, else :data:`DEFAULT_SUPERVISION_DAYS`) counted by the
+(default the setting ``casework_supervision_days``, 10) counted by the
 deadline engine on the database calendar, so holidays and make-up days count as for any
 clock. It is not a clock of ``case_clock``: the handling clock keeps being the legal one;
 a supervision is current until the case is replied to or ends, and then records whether it
@@ -25,7 +25,6 @@ from shared.api.errors import ApiError
 from shared.clock import SHANGHAI
 from shared.settings import Settings
 
-DEFAULT_SUPERVISION_DAYS = 10  # working days, when neither a date nor days are given
 MAX_AHEAD_DAYS = 366  # a date further ahead is a typing mistake
 # Reaching these ends the case's current supervisions (the handling they chased is done).
 ENDS_SUPERVISION: frozenset[str] = frozenset(
@@ -34,7 +33,7 @@ ENDS_SUPERVISION: frozenset[str] = frozenset(
 
 
 def supervision_days(settings: Settings) -> int:
-    return int(getattr(settings, "casework_supervision_days", DEFAULT_SUPERVISION_DAYS))
+    return settings.casework_supervision_days
 
 
 def _err(code: str, zh: str, en: str, field: str) -> ApiError:
