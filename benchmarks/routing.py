@@ -1,13 +1,15 @@
 """Benchmark of the routing suggestion (analytics issue §2).
 
 On ../shared/data/teddy2020/messages_labeled.csv (read in place, never copied):
-1. stratified 5-fold cross-validated macro-F1 (fixed seed, the same folds) of our pipeline and
-   of the plain baseline (character 1–3-gram TF-IDF + LinearSVC with defaults), trained in the
-   same run; per-class F1 pooled over the out-of-fold predictions;
+1. 5-fold cross-validated macro-F1 (fixed seed, the same folds) of our pipeline and of the plain
+   baseline (character 1–3-gram TF-IDF + LinearSVC with defaults), trained in the same run. The
+   folds are stratified and group-aware: near-duplicate messages (`train.near_duplicate_groups`)
+   never sit on both sides of a fold. Per-class F1 pooled over the out-of-fold predictions;
 2. the lock-box: both trained on the 80 % split the design was explored on, scored on the
-   20 % that no design decision ever looked at;
-3. latency of the model trained on everything: one message per call (median, p99) through
-   `RouterModel.predict`, and the bulk rate of `predict` on the whole file.
+   20 % that no design decision ever looked at — once as split, once without the lock-box
+   messages that have a near-duplicate in the 80 %;
+3. latency of the model trained on everything: one message per call through
+   `RouterModel.predict` over every message of the file (median, p99), and the bulk rate.
 
 Run: `.venv/bin/python benchmarks/routing.py` → benchmarks/results/routing.{json,md}
 """
@@ -31,28 +33,72 @@ from services.analytics.routing import features, train
 from services.analytics.routing.model import pipeline
 
 LOCKBOX_SEED = 20261124  # the split used while choosing the design; its 20 % was never scored
+GOAL = 0.93
+
+# What was tried while choosing the design, and not kept: inner 5-fold cross-validation on the
+# 80 % development split only (near-duplicate groups whole, seed 1), from exploratory runs made
+# before this benchmark; not re-run here. Figures are macro-F1, mean over the 5 inner folds.
+EXPLORED: list[tuple[str, str]] = [
+    ("plain baseline (char 1–3 TF-IDF + LinearSVC)", "0.873"),
+    ("previous design: words ∪ char 1–3, balanced LinearSVC C = 0.5", "0.892"),
+    ("the same, char 1–3 only", "0.880"),
+    ("the same with char 1–4 / char 2–5", "0.891 / 0.885"),
+    ("LinearSVC C = 0.3 / 1.0", "0.891 / 0.891"),
+    ("logistic regression C = 10 / 30", "0.885 / 0.888"),
+    ("SGD, modified Huber, elastic net (α = 2e-5, l1 = 0.15)", "0.873"),
+    ("complement naive Bayes", "0.836"),
+    ("NBSVM alone (C = 0.3; C = 0.1: 0.891)", "0.894"),
+    ("SVM + NBSVM, per-row standardised scores averaged", "0.897"),
+    ("SVM + NBSVM + SGD elastic net", "0.893"),
+    ("SVM + NBSVM + ½ complement NB", "0.895"),
+    ("**SVM + NBSVM, raw scores added (kept)**", "**0.899**"),
+    ("the kept sum with NBSVM weight ½ / SVM weight ½", "0.897 / 0.895"),
+    (
+        "kept sum, word view 300 + 100 chars, char view 400 + 200 (kept: same score, ≤ ½ the cost)",
+        "0.900",
+    ),
+    (
+        "+ LSA (TruncatedSVD 200 + 200 dims of word and char TF-IDF fitted on 8,347 unlabelled "
+        "messages) appended, scale ½ / 1 / 2",
+        "0.884 / 0.879 / 0.860",
+    ),
+    ("LSA features alone", "0.820"),
+    (
+        "self-training: SVM pseudo-labels on the 8,347 unlabelled messages, margin ≥ 0.3 / 0.5 / "
+        "1.0, weight 0.3 / 0.5 / 1.0",
+        "0.884 / 0.881 / 0.889",
+    ),
+]
+
+UNLABELLED_NOTE = (
+    "Unlabelled texts: hotspot_messages (4,326), replied_messages (2,816) and the Fuzhou river "
+    "complaints (1,464); messages_fullcolumns (1,471) turned out to be the labelled messages "
+    "again (1,465 match at cosine ≥ 0.8, labels agree) and so are 123 hotspot and 125 replied "
+    "messages — all excluded, leaving 8,347. Neither LSA fitted on them nor pseudo-labels helped "
+    "(table above), so the shipped model reads no unlabelled data."
+)
+
 
 READING = (
-    "How to read this: both pipelines see the same folds; nothing was tuned on them. The "
-    "design (jieba word unigrams ∪ character 1–3-grams of the normalised text — NFKC, masked "
-    "numbers and digits folded, opening salutation dropped, first 1,000 characters — sublinear "
-    "TF-IDF, class-balanced LinearSVC with C = 0.5, Platt-calibrated per class on 3 inner "
-    "folds) was chosen by 5-fold cross-validation on an 80 % development split only; the "
-    "remaining 20 % (the lock-box row) was scored once, here. The full-data cross-validation "
-    "includes the development messages, so the lock-box row is the cleaner estimate — and there "
-    "the two pipelines score alike: the margin over the baseline is small (≈ +0.006 in "
-    "cross-validation, within one standard deviation), not the clear win asked for. Tried on "
-    "the development split and not kept (all within ±0.01 of the kept design): word bigrams, "
-    "character 1–4 and 2–4-grams, a separate block for the message head, logistic regression, "
-    "SGD (modified Huber), ridge, complement naive Bayes, averaging a word SVM with a "
-    "character SVM. Class weighting and joining word and character views were what helped "
-    "(≈ +0.015). The goal of 0.93 is not reached: on this board many messages carry a label "
-    "another reader would give differently (road repairs under 城乡建设 or 交通运输, developers' "
-    "sales under 城乡建设 or 商贸旅游), and bag-of-n-gram linear models level off near 0.90. "
-    "Latency: one message per call through the fast scorer (the fitted pipeline's arithmetic "
-    "without scikit-learn's per-call checks; identical probabilities, tested); p99 is set by "
-    "the longest messages (jieba is linear in length, capped at 1,000 characters) and by the "
-    "other processes sharing the two cores (see the load average)."
+    "How to read this: both pipelines see the same folds, grouped so that no near-duplicate "
+    "of a test message is trained on; nothing was tuned on them. The design — jieba word "
+    "unigrams of the message's head and tail (300 + 100 characters of the normalised text: "
+    "NFKC, masked numbers and digits folded, opening salutation dropped) ∪ character 1–3-grams "
+    "of a wider window (400 + 200), sublinear TF-IDF; a class-balanced LinearSVC (C = 0.5) and a "
+    "class-balanced NBSVM (log-count-ratio features, C = 0.3) whose scores are added — one "
+    "linear model — then Platt-calibrated per class on 3 inner folds — was chosen by grouped "
+    "5-fold cross-validation on the 80 % development split only; the remaining 20 % (the "
+    "lock-box columns) was scored once per run, here. The full-data cross-validation includes "
+    "the development messages, so the lock-box is the cleaner estimate. Why 0.93 is out of "
+    "reach for this family: most remaining errors sit between 城乡建设 and 交通运输 (road works, "
+    "bus stops) and between 城乡建设 and 商贸旅游 (developers' sales, gas and utility prices, "
+    "property fees), where the board's own labels disagree with each other for like messages; "
+    "every bag-of-n-gram linear variant, ensemble and semi-supervised addition tried levelled "
+    "off at 0.87–0.90 on the development split (table above). Latency: one message per call "
+    "through the fast scorer (the fitted pipeline's arithmetic without scikit-learn's per-call "
+    "checks; identical probabilities, tested); the work per message is bounded by the windows "
+    "whatever the message's length; the tail of the distribution is the other processes "
+    "sharing the two cores (see the load average)."
 )
 
 
@@ -64,18 +110,21 @@ def ours_make() -> Any:
     return pipeline()
 
 
-def lockbox(texts: list[str], labels: list[str]) -> dict[str, Any]:
-    xd, xl, yd, yl = train_test_split(
-        np.asarray(texts, dtype=object),
-        np.asarray(labels),
-        test_size=0.2,
-        stratify=labels,
-        random_state=LOCKBOX_SEED,
-    )
-    out: dict[str, Any] = {"train": len(yd), "test": len(yl)}
+def lockbox(texts: list[str], labels: list[str], groups: np.ndarray) -> dict[str, Any]:
+    idx = np.arange(len(texts))
+    dev, box = train_test_split(idx, test_size=0.2, stratify=labels, random_state=LOCKBOX_SEED)
+    x = np.asarray(texts, dtype=object)
+    y = np.asarray(labels)
+    # Lock-box messages with a near-duplicate in the development part are not unseen.
+    clean = box[~np.isin(groups[box], groups[dev])]
+    out: dict[str, Any] = {"train": len(dev), "test": len(box), "test_clean": len(clean)}
     for name, make in (("ours", ours_make), ("baseline", baseline_make)):
-        model = make().fit(xd, yd)
-        out[name] = round(float(f1_score(yl, model.predict(xl), average="macro")), 4)
+        model = make().fit(x[dev], y[dev])
+        pred = dict(zip(box.tolist(), model.predict(x[box]), strict=True))
+        out[name] = round(float(f1_score(y[box], [pred[i] for i in box], average="macro")), 4)
+        out[f"{name}_clean"] = round(
+            float(f1_score(y[clean], [pred[i] for i in clean], average="macro")), 4
+        )
     return out
 
 
@@ -84,10 +133,9 @@ def latency(texts: list[str], labels: list[str]) -> dict[str, Any]:
     started = time.perf_counter()
     model = train.fit(data)
     fit_s = time.perf_counter() - started
-    model.predict([texts[0]])  # jieba's dictionary and the fast scorer, once
-    sample = texts[:1000]
+    model.predict([texts[0]])  # the fast scorer (and jieba's dictionary), once
     single: list[float] = []
-    for text in sample:
+    for text in texts:
         t = time.perf_counter()
         model.predict([text])
         single.append((time.perf_counter() - t) * 1000)
@@ -96,21 +144,26 @@ def latency(texts: list[str], labels: list[str]) -> dict[str, Any]:
     bulk_s = time.perf_counter() - t
     base = baseline_make().fit(np.asarray(texts, dtype=object), np.asarray(labels))
     base_single: list[float] = []
-    for text in sample:
+    for text in texts:
         t = time.perf_counter()
         base.predict([text])
         base_single.append((time.perf_counter() - t) * 1000)
     return {
         "fit_seconds": round(fit_s, 1),
-        "single_messages": len(sample),
+        "single_messages": len(texts),
         "single_p50_ms": round(percentile(single, 50), 3),
         "single_p99_ms": round(percentile(single, 99), 3),
+        "single_max_ms": round(max(single), 3),
         "single_mean_ms": round(float(np.mean(single)), 3),
         "bulk_messages": len(texts),
         "bulk_per_s": round(len(texts) / bulk_s, 1),
         "baseline_single_p50_ms": round(percentile(base_single, 50), 3),
         "baseline_single_p99_ms": round(percentile(base_single, 99), 3),
     }
+
+
+def _folds(scores: list[float]) -> str:
+    return ", ".join(f"{s:.3f}" for s in scores)
 
 
 def main() -> int:
@@ -120,29 +173,61 @@ def main() -> int:
         return 0
     load_at_start = os.getloadavg()  # `write` records the machine when it writes, at the end
     data = train.read_labeled_csv(path)
-    result: dict[str, Any] = {"data": str(path), "data_sha256": data.sha256, "goal_macro_f1": 0.93}
-    result["load_average_at_run_start"] = load_at_start
+    result: dict[str, Any] = {
+        "data": str(path),
+        "data_sha256": data.sha256,
+        "goal_macro_f1": GOAL,
+        "load_average_at_run_start": load_at_start,
+    }
+    groups = train.near_duplicate_groups(data.texts)
+    in_groups, n_groups = train.grouped_count(groups)
+    result["near_duplicates"] = {
+        "threshold_cosine_char3": train.NEAR_DUPLICATE,
+        "messages_in_groups": in_groups,
+        "groups": n_groups,
+    }
+    print("near-duplicates", result["near_duplicates"], flush=True)
     cv: dict[str, Any] = {}
     for name, make in (("ours", ours_make), ("baseline", baseline_make)):
-        r = train.cross_validate(make, data.texts, data.labels, folds=5)
+        r = train.cross_validate(make, data.texts, data.labels, folds=5, groups=groups)
         cv[name] = {**r.summary(), "seconds": round(r.seconds, 1)}
         print(name, cv[name], flush=True)
     result["cv"] = cv
-    result["lockbox"] = lockbox(data.texts, data.labels)
+    result["lockbox"] = lockbox(data.texts, data.labels, groups)
     print("lockbox", result["lockbox"], flush=True)
     result["latency"] = latency(data.texts, data.labels)
     print("latency", result["latency"], flush=True)
     result["load_average_at_end"] = os.getloadavg()
     o, b, lb, la = cv["ours"], cv["baseline"], result["lockbox"], result["latency"]
+    margin = o["macro_f1_mean"] - b["macro_f1_mean"]
+    per_fold = [x - y for x, y in zip(o["macro_f1_folds"], b["macro_f1_folds"], strict=True)]
+    result["goal_met"] = {
+        "macro_f1": bool(o["macro_f1_mean"] >= GOAL),
+        "p99_ms": bool(la["single_p99_ms"] <= 2.0),
+    }
     classes = sorted(o["per_class_f1"])
     rows = [
-        "| pipeline | 5-fold macro-F1 (mean ± std) | folds | lock-box macro-F1 (20 %) |",
-        "|---|---|---|---|",
+        "| pipeline | 5-fold macro-F1, grouped (mean ± std) | folds | lock-box (20 %) | "
+        "lock-box without near-duplicates of training |",
+        "|---|---|---|---|---|",
         f"| ours | **{o['macro_f1_mean']:.4f} ± {o['macro_f1_std']:.4f}** | "
-        f"{', '.join(f'{s:.3f}' for s in o['macro_f1_folds'])} | **{lb['ours']:.4f}** |",
+        f"{_folds(o['macro_f1_folds'])} | **{lb['ours']:.4f}** | **{lb['ours_clean']:.4f}** |",
         f"| baseline: char 1–3-gram TF-IDF + LinearSVC | {b['macro_f1_mean']:.4f} ± "
-        f"{b['macro_f1_std']:.4f} | {', '.join(f'{s:.3f}' for s in b['macro_f1_folds'])} | "
-        f"{lb['baseline']:.4f} |",
+        f"{b['macro_f1_std']:.4f} | {_folds(b['macro_f1_folds'])} | {lb['baseline']:.4f} | "
+        f"{lb['baseline_clean']:.4f} |",
+        "",
+        f"Margin over the baseline: {margin:+.4f} in cross-validation (per fold "
+        f"{', '.join(f'{d:+.3f}' for d in per_fold)}); {lb['ours'] - lb['baseline']:+.4f} on "
+        f"the lock-box ({lb['test']} messages; {lb['test_clean']} without near-duplicates: "
+        f"{lb['ours_clean'] - lb['baseline_clean']:+.4f}).",
+        "",
+        f"**Goal macro-F1 ≥ {GOAL}: {'met' if result['goal_met']['macro_f1'] else 'NOT met'}**"
+        f" ({o['macro_f1_mean']:.4f}). **Goal p99 ≤ 2 ms: "
+        f"{'met' if result['goal_met']['p99_ms'] else 'NOT met'}** ({la['single_p99_ms']} ms).",
+        "",
+        f"Near-duplicates: {in_groups} messages fall in {n_groups} groups of texts whose "
+        f"character 3-gram TF-IDF cosine is ≥ {train.NEAR_DUPLICATE} (no group mixes labels); "
+        "each group stays within one fold for both pipelines.",
         "",
         "Per-class F1 (out-of-fold predictions pooled):",
         "",
@@ -150,7 +235,8 @@ def main() -> int:
         "|---|---|---|",
         *(f"| {c} | {o['per_class_f1'][c]:.3f} | {b['per_class_f1'][c]:.3f} |" for c in classes),
         "",
-        "Latency (model trained on all messages; goal ≤ 2 ms per message):",
+        f"Latency (model trained on all messages; one message per call over all "
+        f"{la['single_messages']} messages; goal ≤ 2 ms per message):",
         "",
         "| measure | ours | baseline |",
         "|---|---|---|",
@@ -158,14 +244,24 @@ def main() -> int:
         f"{la['baseline_single_p50_ms']} ms |",
         f"| one message per call, p99 | {la['single_p99_ms']} ms | "
         f"{la['baseline_single_p99_ms']} ms |",
-        f"| one message per call, mean | {la['single_mean_ms']} ms | |",
+        f"| one message per call, mean / max | {la['single_mean_ms']} / {la['single_max_ms']} ms"
+        " | |",
         f"| bulk `predict` ({la['bulk_messages']} messages) | {la['bulk_per_s']} messages/s | |",
         f"| fit on all messages | {la['fit_seconds']} s | |",
+        "",
+        "Tried on the development split and not kept (inner 5-fold, grouped; see the module's "
+        "`EXPLORED`):",
+        "",
+        "| variant | dev macro-F1 |",
+        "|---|---|",
+        *(f"| {what} | {score} |" for what, score in EXPLORED),
+        "",
+        UNLABELLED_NOTE,
     ]
     md = (
         f"Data: `{path.name}` ({len(data.texts)} messages, 7 labels), sha256 "
-        f"`{data.sha256[:16]}…`; read in place. Goal: macro-F1 ≥ 0.93. Load average (1, 5, 15 min) when "
-        f"the run started: {tuple(round(x, 2) for x in load_at_start)}; at its end: "
+        f"`{data.sha256[:16]}…`; read in place. Goal: macro-F1 ≥ {GOAL}. Load average (1, 5, 15 "
+        f"min) when the run started: {tuple(round(x, 2) for x in load_at_start)}; at its end: "
         f"{tuple(round(x, 2) for x in result['load_average_at_end'])}.\n\n"
         + "\n".join(rows)
         + "\n\n"

@@ -53,12 +53,16 @@ def cmd_train_router(args: argparse.Namespace) -> int:
     cv = None
     if args.cv_folds and args.cv_folds > 1:
         min_df = train.min_df_for(len(data.texts))
+        groups = train.near_duplicate_groups(data.texts)
+        in_groups, n_groups = train.grouped_count(groups)
+        print(f"near-duplicates kept in one fold: {in_groups} messages in {n_groups} groups")
         with tqdm(total=args.cv_folds, unit="fold", desc="cross-validation") as bar:
             cv = train.cross_validate(
                 lambda: pipeline(min_df=min_df),
                 data.texts,
                 data.labels,
                 folds=args.cv_folds,
+                groups=groups,
                 progress=lambda _: bar.update(1),
             )
         print(f"cross-validated macro-F1: {cv.mean:.4f} ± {cv.std:.4f} ({cv.folds} folds)")

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from services.analytics.routing import service, train
+from services.analytics.routing import features, service, train
 from services.analytics.routing.fallback import EXAMPLES
 from services.analytics.routing.labels import LABELS
 from services.analytics.routing.model import RouterModel, latest, load
@@ -105,3 +105,49 @@ def test_without_a_saved_model_it_trains_from_the_fallback(tmp_path: Path) -> No
         assert not list(tmp_path.glob("models/*"))  # never saved behind the operator's back
     finally:
         service.use_model(None)
+
+
+def test_scores_are_one_linear_model(model: RouterModel) -> None:
+    """The SVM + NBSVM sum is a single linear scorer: what the fast scorer relies on."""
+    texts = list(NEW.values())
+    feats = model.pipeline.named_steps["features"].transform(texts)
+    clf = model.pipeline.named_steps["clf"].calibrated_classifiers_[0].estimator
+    expected = feats @ clf.coef_.T + clf.intercept_
+    assert np.allclose(clf.decision_function(feats), expected)
+    assert list(clf.predict(feats)) == list(clf.classes_[np.asarray(expected).argmax(axis=1)])
+
+
+def test_long_messages_are_read_through_a_bounded_window() -> None:
+    long_text = "小区物业乱收费。" * 2000 + "请交通局整治公交车甩站。"
+    norm = features.normalize(long_text)
+    assert len(norm) <= sum(features.RAW_WINDOW) + 1
+    assert norm.endswith("请交通局整治公交车甩站。")  # the tail is read, not only the head
+    words = features.words_of_normalized(norm)
+    assert sum(len(w) for w in words) <= sum(features.WORD_WINDOW)
+    grams = features.char_ngrams_of_normalized(norm)
+    assert len(grams) <= 3 * (sum(features.CHAR_WINDOW) + 1)
+    assert features.window("公交车经常甩站", 3, 2) == "公交车 甩站"
+    assert features.window("公交车甩站", 10, 5) == "公交车甩站"
+
+
+def test_near_duplicates_are_grouped_and_folds_keep_groups_whole() -> None:
+    texts = [t for label in LABELS for t in EXAMPLES[label][:10]]
+    labels = [label for label in LABELS for _ in range(10)]
+    # Lightly edited copies of three messages: another salutation, one phrase changed.
+    texts += [
+        "尊敬的领导：您好！" + EXAMPLES["交通运输"][0],
+        EXAMPLES["城乡建设"][1].replace("请城管部门", "恳请城管部门"),
+        EXAMPLES["环境保护"][2] + "谢谢！",
+    ]
+    labels += ["交通运输", "城乡建设", "环境保护"]
+    groups = train.near_duplicate_groups(texts)
+    first = {t: i for i, t in enumerate(texts)}
+    for copy, original in (
+        (len(texts) - 3, first[EXAMPLES["交通运输"][0]]),
+        (len(texts) - 2, first[EXAMPLES["城乡建设"][1]]),
+        (len(texts) - 1, first[EXAMPLES["环境保护"][2]]),
+    ):
+        assert groups[copy] == groups[original]
+    assert train.grouped_count(groups) == (6, 3)  # the invented messages differ from each other
+    for tr, te in train.fold_indices(labels, folds=5, groups=groups):
+        assert not set(groups[tr]) & set(groups[te])

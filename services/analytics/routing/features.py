@@ -4,6 +4,12 @@ Every function here is module level so that a fitted pipeline pickles (joblib) a
 another process. Two views of the same normalised text are joined: jieba words (what the
 message is about) and character 1–3-grams (robust to segmentation errors, place names and
 typos), each with sublinear TF-IDF.
+
+Both views read a bounded window of the message — its head and its tail — so that the cost of
+one message does not grow with its length: jieba is linear in length and was the whole of the
+old p99 (1,000 characters ≈ 1.7 ms). On the development split, cutting the word view to 300 +
+100 characters and the character view to 400 + 200 scored the same as reading 1,000 (within
+±0.001 macro-F1): the head says what the message is about, the tail what is asked for.
 """
 
 from __future__ import annotations
@@ -29,34 +35,52 @@ _GREETING = re.compile(
     r"(?:(?:您|你|大家|领导)们?好[！!，,。：:]?\s*)?"
 )
 
-# The head of a long message says what it is about; reading further costs latency (jieba is
-# linear in length) for little gain. 90 % of the board's messages are shorter than this.
-MAX_CHARS = 1000
+# Raw characters read before normalising (head, tail): bounds NFKC and the regular
+# expressions on a 12,000-character message; wider than both views below.
+RAW_WINDOW = (1000, 400)
+# What each view reads of the normalised text (head, tail).
+CHAR_WINDOW = (400, 200)
+WORD_WINDOW = (300, 100)
+
+
+def window(text: str, head: int, tail: int) -> str:
+    """The first `head` and last `tail` characters, joined by a space; short text as is."""
+    if len(text) <= head + tail:
+        return text
+    return text[:head] + " " + text[len(text) - tail :] if tail else text[:head]
 
 
 def normalize(text: str) -> str:
     """NFKC (full-width → half-width), masked numbers → "#", digits → "0", one space, the
-    opening salutation dropped, the first `MAX_CHARS` characters kept."""
-    text = unicodedata.normalize("NFKC", text or "")
+    opening salutation dropped; of a very long message only its head and tail."""
+    text = window(text or "", *RAW_WINDOW)
+    text = unicodedata.normalize("NFKC", text)
     text = _MASKED.sub("#", text)
     text = _DIGITS.sub("0", text)
     text = _SPACE.sub(" ", text).strip()
-    text = _GREETING.sub("", text, count=1)
-    return text[:MAX_CHARS]
+    return _GREETING.sub("", text, count=1)
 
 
 def word_tokens(text: str) -> list[str]:
-    """jieba words of the normalised text (blanks and punctuation-only tokens dropped)."""
+    """jieba words of the word view of the text (blanks and punctuation-only tokens dropped)."""
     return words_of_normalized(normalize(text))
 
 
+def char_tokens(text: str) -> list[str]:
+    """Character 1–3-grams of the character view of the text."""
+    return char_ngrams_of_normalized(normalize(text))
+
+
 def words_of_normalized(text: str) -> list[str]:
-    return [w for w in jieba.lcut(text) if w.strip() and not _is_punct(w)]
+    view = window(text, *WORD_WINDOW)
+    return [w for w in jieba.lcut(view) if w.strip() and not _is_punct(w)]
 
 
 def char_ngrams_of_normalized(text: str, low: int = 1, high: int = 3) -> list[str]:
-    """What scikit-learn's `analyzer="char"` yields for an already preprocessed text."""
-    return [text[i : i + n] for n in range(low, high + 1) for i in range(len(text) - n + 1)]
+    """What scikit-learn's `analyzer="char"` yields for the character view of a normalised
+    text."""
+    view = window(text, *CHAR_WINDOW)
+    return [view[i : i + n] for n in range(low, high + 1) for i in range(len(view) - n + 1)]
 
 
 def _is_punct(token: str) -> bool:
@@ -70,13 +94,7 @@ def features(*, min_df: int = 2) -> FeatureUnion:
         analyzer=word_tokens, sublinear_tf=True, min_df=min_df, dtype=np.float32
     )
     chars = TfidfVectorizer(
-        analyzer="char",
-        ngram_range=(1, 3),
-        preprocessor=normalize,
-        sublinear_tf=True,
-        min_df=min_df,
-        max_df=0.5,
-        dtype=np.float32,
+        analyzer=char_tokens, sublinear_tf=True, min_df=min_df, max_df=0.5, dtype=np.float32
     )
     return FeatureUnion([("words", words), ("chars", chars)])
 
