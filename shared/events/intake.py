@@ -66,6 +66,9 @@ class PetitionAmendedV1(EventPayload):
     source: str
     changed: dict[str, str | None]
     amended_at: datetime
+    # additive: the petition's pseudonymous person keys after a correction that changed its
+    # petitioners (keyed hashes, as on ``received``); None when the petitioners did not change
+    person_keys: list[str] | None = None
 
 
 class PetitionWithdrawnV1(EventPayload):

@@ -235,8 +235,8 @@ async def test_earlier_petitions_by_id_number(
         await desk.client.post(f"{BASE}/letters", json=letter(), headers=desk.registrar)  # others
         assert r1.status_code == r2.status_code == 201
 
-        r = await desk.client.get(
-            f"{BASE}/people/petitions", params={"id_number": person}, headers=desk.registrar
+        r = await desk.client.post(
+            f"{BASE}/people/petitions/search", json={"id_number": person}, headers=desk.registrar
         )
         assert r.status_code == 200, r.text
         body = r.json()
@@ -248,22 +248,25 @@ async def test_earlier_petitions_by_id_number(
         assert body["items"][0]["source"] == "visit" and body["items"][1]["channel"] == "letter"
         assert body["next_cursor"] is None
 
-        page1 = await desk.client.get(
-            f"{BASE}/people/petitions", params={"id_number": person, "limit": 1},
+        page1 = await desk.client.post(
+            f"{BASE}/people/petitions/search",
+            json={"id_number": person, "limit": 1},
             headers=desk.registrar,
-        )  # fmt: skip
+        )
         cursor = page1.json()["next_cursor"]
         assert cursor and person not in cursor
-        page2 = await desk.client.get(
-            f"{BASE}/people/petitions",
-            params={"id_number": person, "limit": 1, "cursor": cursor},
+        page2 = await desk.client.post(
+            f"{BASE}/people/petitions/search",
+            json={"id_number": person, "limit": 1, "cursor": cursor},
             headers=desk.registrar,
         )
         assert [i["tracking_no"] for i in page2.json()["items"]] == [r1.json()["tracking_no"]]
         assert page2.json()["next_cursor"] is None
 
-        by_phone = await desk.client.get(
-            f"{BASE}/people/petitions", params={"phone": "139 0013 9000"}, headers=desk.registrar
+        by_phone = await desk.client.post(
+            f"{BASE}/people/petitions/search",
+            json={"phone": "139 0013 9000"},
+            headers=desk.registrar,
         )
         # the phone belongs to the same person: their letter (given without it) is found too
         assert by_phone.json()["items"] == body["items"]
@@ -275,15 +278,26 @@ async def test_earlier_petitions_by_id_number(
             ({"id_number": "440306198001011230"}, "id_number"),
             ({"id_number": person, "cursor": "bm90LWpzb24"}, "cursor"),
         ):
-            bad = await desk.client.get(
-                f"{BASE}/people/petitions", params=params, headers=desk.registrar
+            bad = await desk.client.post(
+                f"{BASE}/people/petitions/search", json=params, headers=desk.registrar
             )
             assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == field
             assert "440306198001011230" not in bad.text
+        # the identifier is never taken from the URL any more, and unknown fields are refused
+        old = await desk.client.get(
+            f"{BASE}/people/petitions", params={"id_number": person}, headers=desk.registrar
+        )
+        assert old.status_code in (404, 405)
+        extra = await desk.client.post(
+            f"{BASE}/people/petitions/search",
+            json={"id_number": person, "name": "王五"},
+            headers=desk.registrar,
+        )
+        assert extra.status_code == 422 and extra.json()["errors"][0]["field"] == "name"
 
         # another district's registrar sees nothing of ours
-        other = await desk.client.get(
-            f"{BASE}/people/petitions", params={"id_number": person}, headers=desk.futian
+        other = await desk.client.post(
+            f"{BASE}/people/petitions/search", json={"id_number": person}, headers=desk.futian
         )
         assert other.status_code == 200 and other.json()["items"] == []
 
@@ -346,6 +360,12 @@ async def test_correction_keeps_the_original(settings: Settings, db: Database, c
             and payload["changed"]["petitioners"] is None
         )
         assert "代表甲" not in orjson.dumps(payload).decode()
+        # the new petitioners' pseudonymous person keys, so that analytics links them
+        assert payload["person_keys"] == [
+            keys.hash.digest("id_number", id_number(100)),
+            keys.hash.digest("id_number", id_number(101)),
+        ]
+        assert id_number(100) not in orjson.dumps(payload).decode()
 
         # six representatives are refused here too; nothing changes
         six = visit(6, 6)["petitioners"]
@@ -434,7 +454,7 @@ async def test_roles_and_jurisdiction(settings: Settings, db: Database, clean: N
         for method, url in (
             ("POST", f"{BASE}/letters"),
             ("POST", f"{BASE}/visits"),
-            ("GET", f"{BASE}/people/petitions?id_number={id_number(1)}"),
+            ("POST", f"{BASE}/people/petitions/search"),
             ("POST", f"{BASE}/petitions/MS000000XXXXXXXX/corrections"),
             ("GET", f"{BASE}/petitions/MS000000XXXXXXXX/receipt.html?code=123456"),
             ("GET", f"{BASE}/petitions/MS000000XXXXXXXX/receipt.pdf?code=123456"),

@@ -261,3 +261,27 @@ def test_visit_level_counts_in_batches_and_person_times() -> None:
     c = counts(folded([(received(people_count=2), 1)]))
     assert (c["visit_city"], c["visit_city_people"]) == (1, 2)
     assert "visit_city_collective" not in c and "visit_province" not in c
+
+
+def test_a_desk_correction_of_the_petitioners_replaces_the_person_keys() -> None:
+    from collections import defaultdict
+
+    from shared.events.intake import PetitionAmendedV1
+
+    facts: dict[str, Any] = defaultdict(lambda: fold.blank(CASE))
+    amended = PetitionAmendedV1(
+        case_id=CASE,
+        tracking_no="T",
+        revision=2,
+        source="registrar",
+        changed={"petitioners": None},
+        amended_at=at(1),
+        person_keys=["k2", "k1", "k2"],
+    )
+    change = fold.apply(facts, env(amended, 2), amended)
+    assert change is not None and change.values == {"person_keys": ["k1", "k2"]}
+    # an amendment that leaves the petitioners alone says nothing about them
+    other = amended.model_copy(update={"revision": 3, "person_keys": None,
+                                       "changed": {"title": "新标题"}})  # fmt: skip
+    change = fold.apply(facts, env(other, 3), other)
+    assert change is not None and change.values == {"title": "新标题"}

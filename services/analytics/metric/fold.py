@@ -251,10 +251,14 @@ def apply(facts: dict[str, Fact], env: Envelope, event: EventPayload) -> TextCha
                     f[name] = event.changed[name]
         if event.changed.get("urgency"):
             f["urgency"] = event.changed["urgency"]
-        text = {k: event.changed[k] for k in ("title", "content") if event.changed.get(k)}
+        text: dict[str, Any] = {
+            k: event.changed[k] for k in ("title", "content") if event.changed.get(k)
+        }
         for name in ("region_code", "category_code"):
             if event.changed.get(name):
                 text[name] = event.changed[name]
+        if event.person_keys is not None:  # the desk corrected the petitioners
+            text["person_keys"] = sorted(set(event.person_keys))
         return TextChange(event.case_id, event.revision, text) if text else None
     if isinstance(event, HotlineEvaluationReceivedV1):
         f = facts[event.case_id]

@@ -143,6 +143,11 @@ _TEXT_RECEIVED = (
 )
 
 
+# what an amendment may change in ``case_text`` (person keys, last: a desk correction of the
+# petitioners)
+_TEXT_AMENDABLE = ("title", "content", "region_code", "category_code", "person_keys")
+
+
 async def save_texts(db: AsyncConnection, changes: list[fold.TextChange], t: Target) -> None:
     """Receipts fill the row; amendments (revision > 0) change title, content, region and
     category when newer. Either may come first."""
@@ -153,11 +158,16 @@ async def save_texts(db: AsyncConnection, changes: list[fold.TextChange], t: Tar
         {"case_id": c.case_id, "revision": c.revision, **c.values} for c in changes if c.revision
     ]
     if received:
-        keep = ", ".join(f"{c} = EXCLUDED.{c}" for c in _TEXT_RECEIVED)
+        keep = ", ".join(f"{c} = EXCLUDED.{c}" for c in _TEXT_RECEIVED if c not in _TEXT_AMENDABLE)
         amendable = ", ".join(
             f"{c} = CASE WHEN x.revision = 0 THEN EXCLUDED.{c} "
             f"ELSE coalesce(x.{c}, EXCLUDED.{c}) END"
-            for c in ("title", "content", "region_code", "category_code")
+            for c in _TEXT_AMENDABLE[:-1]
+        )
+        # an amendment that came first and changed no petitioners left '{}' (NOT NULL)
+        amendable += (
+            ", person_keys = CASE WHEN x.revision = 0 OR x.person_keys = '{}' "
+            "THEN EXCLUDED.person_keys ELSE x.person_keys END"
         )
         await db.execute(
             text(
@@ -172,19 +182,26 @@ async def save_texts(db: AsyncConnection, changes: list[fold.TextChange], t: Tar
         sets = ", ".join(
             f"{c} = CASE WHEN EXCLUDED.revision > x.revision "
             f"THEN coalesce(EXCLUDED.{c}, x.{c}) ELSE x.{c} END"
-            for c in ("title", "content", "region_code", "category_code")
+            for c in _TEXT_AMENDABLE[:-1]
+        )
+        sets += (
+            ", person_keys = CASE WHEN EXCLUDED.revision > x.revision "
+            "AND CAST(:person_keys AS text[]) IS NOT NULL THEN EXCLUDED.person_keys "
+            "ELSE x.person_keys END"
         )
         await db.execute(
             text(
                 f"INSERT INTO {t.case_text} AS x (case_id, revision, title, content, "  # noqa: S608
-                "region_code, category_code) VALUES (:case_id, :revision, :title, :content, "
-                f":region_code, :category_code) ON CONFLICT (case_id) DO UPDATE SET {sets}, "
+                "region_code, category_code, person_keys) VALUES (:case_id, :revision, :title, "
+                ":content, :region_code, :category_code, "
+                "coalesce(CAST(:person_keys AS text[]), '{}')) "
+                f"ON CONFLICT (case_id) DO UPDATE SET {sets}, "
                 "revision = greatest(x.revision, EXCLUDED.revision)"
             ),
             {
                 "case_id": row["case_id"],
                 "revision": row["revision"],
-                **{c: row.get(c) for c in ("title", "content", "region_code", "category_code")},
+                **{c: row.get(c) for c in _TEXT_AMENDABLE},
             },
         )
 

@@ -19,6 +19,7 @@ from services.intake.registrar.schemas import (
     Corrected,
     CorrectionIn,
     PersonPetitions,
+    PersonQuery,
     Registered,
     RegistrationIn,
 )
@@ -140,28 +141,27 @@ async def register_visit(
     return await _register(Source.VISIT, request, body, principal, db, keys, clock, idempotency_key)
 
 
-@router.get(
-    "/people/petitions",
+@router.post(
+    "/people/petitions/search",
     response_model=PersonPetitions,
     responses={422: _ERRORS[422]},
     summary="A person's earlier petitions, by ID number or phone (newest first)",
+    description="The identifier goes in the body, never in the URL. Read-only: no "
+    "Idempotency-Key needed.",
 )
 async def person_petitions(
     principal: Registrar,
     db: DbDep,
     keys: KeysDep,
-    id_number: Annotated[str | None, Query(max_length=32)] = None,
-    phone: Annotated[str | None, Query(max_length=32)] = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    body: PersonQuery,
 ) -> Response:
     async with db.transaction("intake") as conn:
         found = await service.person_petitions(
             conn,
-            id_number=id_number,
-            phone=phone,
-            cursor=cursor,
-            limit=limit,
+            id_number=body.id_number,
+            phone=body.phone,
+            cursor=body.cursor,
+            limit=body.limit,
             principal=principal,
             keys=keys,
         )

@@ -189,6 +189,22 @@ class PersonPetition(BaseModel):
     representative: bool
 
 
+class PersonQuery(BaseModel):
+    """Whom to look up: one identifier, in the body so that it never reaches a URL, an access
+    log or a proxy."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"id_number": "440306198001011234", "limit": 20}]},
+    )
+
+    id_number: str | None = Field(default=None, max_length=32)
+    phone: str | None = Field(default=None, max_length=32)
+    cursor: str | None = Field(default=None, max_length=200)
+    limit: int = Field(default=20, ge=1, le=100)
+
+
 class PersonPetitions(BaseModel):
     person: dict[str, str] = Field(description="the identifier searched for, masked")
     items: list[PersonPetition]

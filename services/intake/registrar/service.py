@@ -387,6 +387,15 @@ async def correct(
             source="registrar",
             changed=change.public,
             amended_at=now,
+            person_keys=(
+                None
+                if new_people is None
+                else [
+                    ids[0][1]
+                    for ids in (petition_service.person_identifiers(p, keys) for p in new_people)
+                    if ids
+                ]
+            ),
         ),
     )
     return Corrected(
