@@ -74,3 +74,46 @@ async def test_a_killed_worker_comes_back_and_the_slice_still_works(
         assert view["status"] == "registered"
     after = {p.pid for p in live_system.workers()}
     assert victim.pid not in after and len(after) == len(before)  # restarted by the supervisor
+
+
+async def test_an_open311_client_library_files_and_follows_a_request(
+    live_system: LiveSystem,
+) -> None:
+    """georeport (a third-party GeoReport v2 client on PyPI) reads our Open311 API in JSON
+    and XML; the request it reads back was filed with the standard's form-encoded POST."""
+    from georeport import GeoReport
+
+    root = f"{live_system.base_url}/open311/v2"
+    json_client = GeoReport(root, jurisdiction="sz.gov.cn", api_key="open311-dev-key")
+    xml_client = GeoReport(root, jurisdiction="sz.gov.cn", output_format="xml")
+    services = await asyncio.to_thread(json_client.get_service_list)
+    assert services and {"service_code", "service_name", "metadata", "type"} <= set(services[0])
+    code = next(s["service_code"] for s in services if "路灯" in s["service_name"])
+    definition = await asyncio.to_thread(json_client.get_service_definition, code)
+    assert definition["service_code"] == code
+    assert [s["service_code"] for s in await asyncio.to_thread(xml_client.get_service_list)] == [
+        s["service_code"] for s in services
+    ]
+
+    async with httpx.AsyncClient(base_url=root, timeout=10) as client:
+        filed = await client.post(
+            "/requests.json",
+            data={
+                "api_key": "open311-dev-key",
+                "service_code": code,
+                "address_string": "宝安区西乡街道某路",
+                "description": "路灯连续一周不亮，夜间出行不安全。",
+                "phone": "13600136001",
+                "attribute[region_code]": "440306",
+            },
+        )
+    assert filed.status_code in (200, 201), filed.text
+    request_id = filed.json()[0]["service_request_id"]
+
+    one = await asyncio.to_thread(json_client.get_service_request, request_id)
+    assert one["service_request_id"] == request_id and one["service_code"] == code
+    assert "13600136001" not in str(one)
+    listed = await asyncio.to_thread(json_client.get_service_requests, service_code=code)
+    assert request_id in [r["service_request_id"] for r in listed]
+    by_xml = await asyncio.to_thread(xml_client.get_service_request, request_id)
+    assert by_xml["service_request_id"] == request_id
