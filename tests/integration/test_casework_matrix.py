@@ -7,6 +7,7 @@ discipline inspectors only."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -222,3 +223,61 @@ async def test_unit_wide_endpoints(worlds: tuple[World, World]) -> None:
 
     r = await w.client.get(f"{BASE}/cases")
     assert r.status_code == 401
+
+
+ISSUERS = {"petition_officer", "handler", "unit_lead", "leader", "discipline_inspector"}
+DELIVERERS = {"petition_officer", "handler", "unit_lead", "registrar", "discipline_inspector"}
+
+
+@pytest.mark.parametrize("accusation", [False, True])
+async def test_notices(worlds: tuple[World, World], accusation: bool) -> None:
+    """Notices (告知书): the list, a draft, issuing one, its file and its delivery record —
+    404 outside the case's scope for every role, then 403 for a role that may not."""
+    w, other = worlds
+    case_id = await w.register(accusation=accusation)
+    owner = "discipline" if accusation else "officer"
+    r = await w.act(owner, case_id, "accept", {"handling_path": "accusation" if accusation
+                                               else "claim"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    url = f"{BASE}/cases/{case_id}/notices"
+    draft = await w.client.get(f"{url}/draft", params={"kind": "accept"}, headers=w.h(owner))
+    assert draft.status_code == 200, draft.text
+    context = {**draft.json()["context"], "contact": "0755-00000000"}
+    sees = _sees_accusation if accusation else _sees_ordinary
+
+    async def issue(headers: dict[str, str]) -> Any:
+        return await w.client.post(url, json={"kind": "accept", "context": context},
+                                   headers=headers)  # fmt: skip
+
+    shared = await issue(w.h(owner))  # for the cells that cannot deliver it
+    assert shared.status_code == 201, shared.text
+
+    async def check(headers, unit, role):  # type: ignore[no-untyped-def]
+        listed = await w.client.get(url, headers=headers)
+        drafted = await w.client.get(f"{url}/draft", params={"kind": "accept"}, headers=headers)
+        issued = await issue(headers)
+        if issued.status_code == 201:
+            notice = issued.json()["id"]  # their own, not delivered yet
+        elif sees(unit, role) and role in DELIVERERS:
+            notice = (await issue(w.h(owner))).json()["id"]  # a fresh one for them
+        else:
+            notice = shared.json()["id"]
+        pdf = await w.client.get(f"{BASE}/notices/{notice}.pdf", headers=headers)
+        delivered = await w.client.post(
+            f"{BASE}/notices/{notice}/delivery",
+            json={"method": "in_person", "outcome": "signed", "at": "2030-01-01T10:00:00+08:00"},
+            headers=headers,
+        )
+        got = (listed.status_code, drafted.status_code, issued.status_code, pdf.status_code,
+               delivered.status_code)  # fmt: skip
+        if not sees(unit, role):
+            return got, (404,) * 5
+        return got, (
+            200,
+            200 if role in ISSUERS else 403,
+            201 if role in ISSUERS else 403,
+            200,
+            200 if role in DELIVERERS else 403,
+        )
+
+    assert await _matrix(w, other, check) == []

@@ -28,7 +28,7 @@ from services.casework.notice.schemas import (
 )
 from services.casework.org import OrgDirectory, directory
 from shared.api.deps import ClockDep, DbDep, SettingsDep
-from shared.api.errors import not_found
+from shared.api.errors import ApiError, not_found
 from shared.clock import SHANGHAI
 from shared.crypto import open_pii
 from shared.identity.deps import require_roles
@@ -47,14 +47,17 @@ from shared.storage import object_store
 
 PREFIX = "/api/v1/casework"
 Staff = Annotated[Principal, Depends(require_roles(*sorted(STAFF_ROLES)))]
-Issuer = Annotated[
-    Principal,
-    Depends(require_roles(PETITION_OFFICER, HANDLER, UNIT_LEAD, LEADER, DISCIPLINE_INSPECTOR)),
-]
-Deliverer = Annotated[
-    Principal,
-    Depends(require_roles(PETITION_OFFICER, HANDLER, UNIT_LEAD, REGISTRAR, DISCIPLINE_INSPECTOR)),
-]
+# who may issue a notice, and who may record its delivery; checked after the case's scope,
+# so that a case out of scope answers 404 to every role, as the acts do
+ISSUERS = (PETITION_OFFICER, HANDLER, UNIT_LEAD, LEADER, DISCIPLINE_INSPECTOR)
+DELIVERERS = (PETITION_OFFICER, HANDLER, UNIT_LEAD, REGISTRAR, DISCIPLINE_INSPECTOR)
+
+
+def _require(principal: Principal, roles: tuple[str, ...]) -> None:
+    if not principal.has_role(*roles):
+        raise ApiError(403, "role_required", "无权办理此告知书", "your roles may not do this")
+
+
 router = APIRouter(prefix=PREFIX, tags=["notices (告知书、意见书)"])
 _NO_STORE = {"Cache-Control": "no-store"}
 CaseId = Annotated[str, Path(max_length=64)]
@@ -140,7 +143,7 @@ def draft_context(
 )
 async def notice_draft(
     case_id: CaseId,
-    principal: Issuer,
+    principal: Staff,
     db: DbDep,
     settings: SettingsDep,
     kind: Annotated[str, Query(max_length=32)],
@@ -149,6 +152,7 @@ async def notice_draft(
     org = await directory(db)
     async with db.transaction("casework") as conn:
         row = await access.load(conn, principal, case_id)
+        _require(principal, ISSUERS)
         handle_due = await conn.scalar(
             select(case_clock.c.due_at)
             .where(case_clock.c.case_id == row["case_id"], case_clock.c.kind == "handle")
@@ -173,13 +177,14 @@ async def notice_draft(
 async def issue_notice(
     case_id: CaseId,
     body: NoticeIssueIn,
-    principal: Issuer,
+    principal: Staff,
     db: DbDep,
     clock: ClockDep,
     settings: SettingsDep,
 ) -> Response:
     async with db.transaction("casework") as conn:
         row = await access.load(conn, principal, case_id, for_update=True)
+        _require(principal, ISSUERS)
         made = await service.issue(
             conn,
             case_id=row["case_id"],
@@ -249,11 +254,12 @@ async def notice_file(
 async def deliver_notice(
     notice_id: Annotated[str, Path(max_length=64)],
     body: DeliveryIn,
-    principal: Deliverer,
+    principal: Staff,
     db: DbDep,
 ) -> Response:
     async with db.transaction("casework") as conn:
         found = await _notice_in_scope(conn, principal, notice_id)
+        _require(principal, DELIVERERS)
         done = await service.record_delivery(
             conn,
             notice_id=found.id,
