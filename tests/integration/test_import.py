@@ -203,6 +203,36 @@ async def test_resume_after_a_crash_continues_from_the_checkpoint(
     assert await counts(db) == (GOOD, GOOD, GOOD, 0)
 
 
+async def test_a_checkpoint_that_cannot_be_saved_is_never_ahead_of_the_report(
+    settings: Settings, db: Database, clean: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch's report rows and checkpoint are written while the next batch is stored: when
+    writing them fails, the batch in flight is finished but not recorded, and a re-run
+    replays it as repeats."""
+    source = write_csv(tmp_path / "teddy.csv", ROWS)
+    real_save = import_service._save_checkpoint
+    saved: list[int] = []
+
+    def disk_full_on_the_second(path: Path, state: dict[str, Any]) -> None:
+        if saved:
+            raise OSError("no space left on device")
+        saved.append(state["row_no"])
+        real_save(path, state)
+
+    monkeypatch.setattr(import_service, "_save_checkpoint", disk_full_on_the_second)
+    with pytest.raises(OSError, match="no space"):
+        await run(settings, source, "teddy2020", batch_size=1)
+    monkeypatch.undo()
+    report = source.with_suffix(".report.csv")
+    assert saved == [2]
+    assert json.loads(checkpoint_path(report).read_text(encoding="utf-8"))["row_no"] == 2
+    # rows 2 and 3 committed and recorded; row 4 was in flight: committed, not recorded
+    assert await q(db, "SELECT count(*) FROM intake.petition") == 3
+    again = await run(settings, source, "teddy2020", batch_size=1)
+    assert (again.resumed_after, again.imported, again.repeated, again.rejected) == (2, 1, 2, 2)
+    assert await counts(db) == (GOOD, GOOD, GOOD, 0)
+
+
 async def test_limit_stops_early_and_the_next_run_continues(
     settings: Settings, db: Database, clean: None, tmp_path: Path
 ) -> None:

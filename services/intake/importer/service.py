@@ -137,25 +137,33 @@ async def run_import(
 
             # A pipeline of two: the next batch is mapped and its new rows prepared while the
             # database stores the one before. Batches still commit one after another, in file
-            # order, each followed by its report rows and checkpoint.
+            # order; a batch's report rows and checkpoint are written once it committed, while
+            # the next one is being stored (a checkpoint is never ahead of what committed).
             storing: asyncio.Task[_Batch] | None = None
+            unrecorded = False  # a batch's report rows could not be written: record no later one
             try:
                 for batch_rows in _batches(rows, resumed_after, batch_size, limit):
                     mapped = await _map_batch(
                         database if storing is not None else None, mapping, batch_rows, keys=keys
                     )
+                    done = None
                     if storing is not None:
                         done, storing = await storing, None
-                        record(done)
                     storing = asyncio.create_task(
                         _store_batch(database, mapping, mapped, keys=keys, clock=clock)
                     )
+                    if done is not None:
+                        unrecorded = True
+                        record(done)
+                        unrecorded = False
                 if storing is not None:
                     done, storing = await storing, None
                     record(done)
             finally:
-                if storing is not None:  # the file or a mapping failed: finish what was sent
-                    record(await storing)
+                if storing is not None:  # the file, a mapping or the report failed: finish
+                    done = await storing  # what was sent
+                    if not unrecorded:
+                        record(done)
             if limit is not None and totals["rows_in"] >= limit:
                 finished = next(rows, None) is None
         if finished:
