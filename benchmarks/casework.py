@@ -770,20 +770,18 @@ async def sweep_run(settings: Settings, url: str) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- report
 
 READING = (
-    "How to read this. Every page is one SELECT (no related rows loaded one at a time); the "
-    "HTTP request adds a JWT decode, the session check (a short identity transaction) and the "
-    "page's own transaction, each taking a pooled connection with a pre-ping. Where the SQL "
-    "alone is fast and HTTP is not, the bound is the API process, not the query: the same "
-    "single uvicorn process answers GET /healthz (no database at all) at the rate in the first "
-    "row, on two cores shared with PostgreSQL, the load generator (httpx, same machine) and "
-    "whatever else runs (load average above). ≥ 500 req/s with one process is therefore out "
-    "of reach on this machine for any query; it is a matter of more processes or cores "
-    "(`make run` starts one per service). Where the SQL alone is slow (the plans table), the "
-    "fix is an index: `queue=all` and search order by `updated_at`, which no index had, so "
-    "PostgreSQL read every case in scope and sorted it; `queue=unit` ORs the lead unit with "
-    "`co_unit_ids`, and only a GIN index can serve the array side (the query now says "
-    "`co_unit_ids @> ARRAY[unit]`, which it can). The slow rows' latencies exceed the window: "
-    "a request started before the end is waited for, so their rates are rough."
+    "How to read this. Every page is one SELECT (no related rows loaded one at a time), except "
+    "a search of several common terms, which reads windows of the newest cases and may fall "
+    "back to the GIN query (`case/search_plan.py`; the SQL baseline runs the same statements). "
+    "The HTTP request adds a JWT decode, the session check (a short identity transaction) and "
+    "the page's own transaction. Where the SQL alone is fast and HTTP is not, the bound is the "
+    "API process, not the query: GET /healthz (no database at all) in the first row is the "
+    "ceiling of the same server, on two cores shared with PostgreSQL, the load generator "
+    "(httpx, same machine) and whatever else runs (load average above). The second series runs "
+    "the same app in two processes on one port; on two cores they compete with PostgreSQL and "
+    "the load generator, so the gain is bounded by the cores, not the code. Slow rows' latencies "
+    "exceed the window: a request started before the end is waited for, so their rates are "
+    "rough."
 )
 
 
