@@ -1,4 +1,6 @@
-"""Dependencies shared by the services' routers."""
+"""Dependencies shared by the services' routers. They are ``async def`` although they do
+not wait on anything: FastAPI runs a plain ``def`` dependency in a thread pool, a thread hop
+on every request for each of them."""
 
 from __future__ import annotations
 
@@ -13,26 +15,26 @@ from shared.security import Keys, keys_for
 from shared.settings import Settings
 
 
-def get_db(request: Request) -> Database:
+async def get_db(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
 
 
-def get_keys(request: Request) -> Keys:
+async def get_keys(request: Request) -> Keys:
     return keys_for(request.app.state.settings)
 
 
-def get_idempotency_key(
+async def get_idempotency_key(
     idempotency_key: Annotated[
         str | None,
         Header(

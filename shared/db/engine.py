@@ -91,6 +91,15 @@ class Database:
         async with self.engine(schema).begin() as conn:
             yield conn
 
+    @asynccontextmanager
+    async def autocommit(self, schema: str) -> AsyncIterator[AsyncConnection]:
+        """A connection on which every statement is its own transaction: no BEGIN and COMMIT
+        round trips. For reads that need one statement's snapshot, and writes of one
+        statement; never for work that must be atomic across statements."""
+        async with self.engine(schema).connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            yield conn
+
     async def dispose(self) -> None:
         for engine in self._engines.values():
             await engine.dispose()

@@ -49,9 +49,22 @@ def get_clock(request: Request) -> Clock:
     return clock
 
 
-DatabaseDep = Annotated[Database, Depends(get_db)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-ClockDep = Annotated[Clock, Depends(get_clock)]
+# ``async def`` wrappers for Depends: FastAPI runs a plain ``def`` dependency in a thread pool
+async def _db_dep(request: Request) -> Database:
+    return get_db(request)
+
+
+async def _settings_dep(request: Request) -> Settings:
+    return get_settings(request)
+
+
+async def _clock_dep(request: Request) -> Clock:
+    return get_clock(request)
+
+
+DatabaseDep = Annotated[Database, Depends(_db_dep)]
+SettingsDep = Annotated[Settings, Depends(_settings_dep)]
+ClockDep = Annotated[Clock, Depends(_clock_dep)]
 
 
 @asynccontextmanager
@@ -93,12 +106,14 @@ def bearer_token(request: Request) -> str | None:
 
 
 async def principal_from_token(request: Request, token: str) -> Principal:
-    """Decode a token and, for staff, check and touch its session in a short transaction."""
+    """Decode a token and, for staff, check and touch its session."""
     settings, clock = get_settings(request), get_clock(request)
     principal = decode_access_token(token, settings, clock)
     if principal.is_staff:
         assert principal.session_id is not None
-        async with identity_transaction(get_db(request)) as conn:
+        # every statement of the check commits by itself (a read, at most one UPDATE that
+        # touches or revokes the session): no BEGIN / COMMIT round trips on each request
+        async with get_db(request).autocommit("identity") as conn:
             info = await service.touch_session(
                 conn, session_id=principal.session_id, clock=clock, settings=settings
             )

@@ -124,7 +124,7 @@ async def list_cases(
     cursor: Annotated[str | None, Query(max_length=300)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
 ) -> Response:
-    async with db.transaction("casework") as conn:
+    async with db.autocommit("casework") as conn:  # a page is one statement's snapshot
         found = await queries.page(
             conn,
             principal,
