@@ -151,3 +151,21 @@ def test_near_duplicates_are_grouped_and_folds_keep_groups_whole() -> None:
     assert train.grouped_count(groups) == (6, 3)  # the invented messages differ from each other
     for tr, te in train.fold_indices(labels, folds=5, groups=groups):
         assert not set(groups[tr]) & set(groups[te])
+
+
+def test_a_model_saved_before_the_windows_is_served_by_the_pipeline() -> None:
+    """A model of the previous design (scikit-learn's own char analyzer) keeps routing, through
+    scikit-learn's path: the fast scorer's tokens would not be its tokens."""
+    from services.analytics.routing.model import ModelInfo, pipeline
+
+    pipe = pipeline(min_df=1)
+    pipe.named_steps["features"].transformer_list[1][1].set_params(
+        analyzer="char", ngram_range=(1, 3), preprocessor=features.normalize
+    )
+    data = train.fallback_dataset()
+    pipe.fit(np.asarray(data.texts, dtype=object), np.asarray(data.labels))
+    info = ModelInfo("old", "", data.source, data.sha256, len(data.texts), list(pipe.classes_))
+    old = RouterModel(pipeline=pipe, info=info)
+    assert old.fast() is None
+    label, confidence = old.predict([NEW["交通运输"]])[0]
+    assert label in LABELS and 0.0 < confidence <= 1.0

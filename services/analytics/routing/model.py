@@ -24,8 +24,10 @@ from sklearn.pipeline import Pipeline
 from services.analytics.routing.classifier import SvmNbsvm
 from services.analytics.routing.features import (
     char_ngrams_of_normalized,
+    char_tokens,
     features,
     normalize,
+    word_tokens,
     words_of_normalized,
 )
 
@@ -66,6 +68,10 @@ class FastScorer:
         jieba.initialize()  # its dictionary (≈ 0.4 s) now, not inside the first message's call
         union = pipe.named_steps["features"]
         words, chars = (t for _, t in union.transformer_list)
+        if words.analyzer is not word_tokens or chars.analyzer is not char_tokens:
+            # A model saved before the head-and-tail windows (analyzer="char"): its tokens are
+            # not the ones computed here, so it is served by scikit-learn's own path.
+            raise ValueError("FastScorer expects the word_tokens and char_tokens analyzers")
         clf = pipe.named_steps["clf"]
         calibrated = clf.calibrated_classifiers_[0]
         svm = calibrated.estimator
