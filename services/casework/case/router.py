@@ -183,6 +183,88 @@ _ACT_EXAMPLES = {
         },
     },
     "extend": {"summary": "延期", "value": {"days": 30, "reason": "需多部门会商"}},
+    "refuse": {
+        "summary": "不予受理 / 不再受理",
+        "value": {
+            "kind": "not_accepted",
+            "reason": "所反映事项已进入诉讼程序",
+            "where_to_go": "向人民法院提出",
+        },
+    },
+    "divert": {
+        "summary": "导入法定途径",
+        "value": {
+            "route": "politics_law",
+            "reason": "涉法涉诉事项",
+            "where_to_go": "区委政法委",
+        },
+    },
+    "reassign": {
+        "summary": "改派",
+        "value": {
+            "mode": "assign",
+            "lead_unit_id": "440306.urban_mgmt",
+            "co_unit_ids": [],
+            "reason": "经核实属城管职责",
+        },
+    },
+    "dispute": {
+        "summary": "职责争议（报共同上级）",
+        "value": {
+            "unit_ids": ["440306.housing", "440306.urban_mgmt"],
+            "reason": "两单位均称非本单位职责",
+        },
+    },
+    "object": {"summary": "异议（非本单位职责）", "value": {"reason": "该事项属城管执法职责"}},
+    "visit_site": {
+        "summary": "现场查看",
+        "value": {"place": "西乡街道某小区3栋", "findings": "电梯停运属实"},
+    },
+    "mediate": {
+        "summary": "调解",
+        "value": {
+            "parties": ["信访人", "某物业公司"],
+            "agreement": "物业公司于月底前完成维修",
+            "fulfil_by": "2026-12-31",
+        },
+    },
+    "fulfil": {"summary": "履行调解协议", "value": {"fulfilled": True, "note": "已维修"}},
+    "evaluate": {
+        "summary": "评价",
+        "value": {"unit_rating": "satisfied", "office_rating": "basically_satisfied"},
+    },
+    "verify": {
+        "summary": "回访复核",
+        "value": {"upheld": False, "finding": "经回访核实，已按意见书办理"},
+    },
+    "close": {"summary": "办结", "value": {"resolved": True}},
+    "request_review": {"summary": "申请复查", "value": {"reason": "对处理意见不服"}},
+    "decide_review": {
+        "summary": "复查意见",
+        "value": {
+            "outcome": "upheld",
+            "opinion": "维持原处理意见",
+            "facts": "经复查，原处理意见认定事实清楚",
+            "basis": "《信访工作条例》第三十五条",
+        },
+    },
+    "request_reexam": {"summary": "申请复核", "value": {"reason": "对复查意见不服"}},
+    "pause": {"summary": "听证中止计时", "value": {"reason": "组织听证"}},
+    "resume": {"summary": "听证结束恢复计时", "value": {"reason": "听证结束"}},
+    "decide_reexam": {
+        "summary": "复核意见",
+        "value": {
+            "outcome": "upheld",
+            "opinion": "维持复查意见",
+            "facts": "经复核，事实清楚",
+            "basis": "《信访工作条例》第三十六条",
+        },
+    },
+    "name_accused": {
+        "summary": "列明被检举对象（纪检）",
+        "value": {"unit_ids": ["440306.housing"], "staff_ids": []},
+    },
+    "note": {"summary": "内部备注", "value": {"text": "已电话联系街道核实"}},
     "supervise": {
         "summary": "督办",
         "value": {

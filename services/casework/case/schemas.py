@@ -212,6 +212,10 @@ ACT_BODIES: dict[str, type[_In]] = {
 
 
 class DecisionIn(_In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"decision": "approve", "comment": "同意"}]}
+    )
+
     decision: Literal["approve", "return"]
     comment: str | None = Field(None, max_length=2000)
     lead_unit_id: str | None = Field(
@@ -353,6 +357,20 @@ class ApprovalView(BaseModel):
 
 
 class RuleIn(_In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "region_prefix": "440306",
+                    "category_prefix": "C01.02",
+                    "source": None,
+                    "lead_unit_id": "440306.housing",
+                    "co_unit_ids": ["440306.urban_mgmt"],
+                }
+            ]
+        }
+    )
+
     region_prefix: str = Field("", max_length=12, pattern=r"^[0-9]*$")
     category_prefix: str = Field("", max_length=32)
     source: str | None = Field(None, max_length=40)
@@ -361,6 +379,18 @@ class RuleIn(_In):
 
 
 class HandoverIn(_In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "from_staff_id": "0190f4c2-0000-7000-8000-000000000001",
+                    "to_staff_id": "0190f4c2-0000-7000-8000-000000000002",
+                    "reason": "调岗",
+                }
+            ]
+        }
+    )
+
     from_staff_id: str = Field(max_length=64)
     to_staff_id: str = Field(max_length=64)
     reason: str = Text2000

@@ -22,7 +22,20 @@ class HolidayDayIn(BaseModel):
 class HolidayYearIn(BaseModel):
     """A year's holidays and make-up working days as the State Council notice lists them."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "source": "国办发明电〔2098〕1号",
+                    "days": [
+                        {"day": "2099-01-01", "kind": "holiday", "name": "元旦"},
+                        {"day": "2099-01-04", "kind": "workday", "name": "元旦调休"},
+                    ],
+                }
+            ]
+        },
+    )
 
     source: str = Field(
         min_length=1, max_length=200, description="the notice, e.g. 国办发明电〔2026〕N号"

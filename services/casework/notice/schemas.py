@@ -43,6 +43,14 @@ class NoticeIssueIn(_In):
 class DeliveryIn(_In):
     """``POST /notices/{notice_id}/delivery`` (送达)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"method": "in_person", "outcome": "signed", "at": "2026-11-24T10:00:00+08:00"}
+            ]
+        }
+    )
+
     method: Literal["in_person", "post", "electronic"] = Field(
         description="直接送达 / 邮寄送达 / 电子送达"
     )
