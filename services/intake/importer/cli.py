@@ -27,9 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="district for rows without one of our region codes (default 440306)",
     )
     parser.add_argument("--limit", type=int, help="import at most N rows in this run")
-    parser.add_argument(
-        "--batch-size", type=int, default=1000, help="rows per transaction, at most (default 1000)"
-    )
+    parser.add_argument("--batch-size", type=int, default=1000, help="rows per transaction")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 

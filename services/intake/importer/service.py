@@ -22,7 +22,6 @@ import hashlib
 import json
 import os
 import time
-from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -186,50 +185,25 @@ async def run_import(
     )
 
 
-_SMALLEST_BATCH = 250  # the first batch, and the smallest piece of the last rows
-
-
 def _batches(
     rows: Iterator[tuple[int, Row]], after: int, size: int, limit: int | None
 ) -> Iterator[list[tuple[int, Row]]]:
-    """Batches of at most ``size`` rows, in file order. With the pipeline of two, the first
-    batch is mapped with nothing to overlap it and the last one stored alone: so the batches
-    grow from a small first one (250, 500 … rows) and the rows left at the end of the
-    input are cut into shrinking pieces (half, a quarter …), each piece at least 250 rows.
-    Smaller sizes than that are used as they are. Never reads a row beyond ``limit``."""
     if limit is not None and limit <= 0:
         return
-    smallest = min(size, _SMALLEST_BATCH)
-
-    def wanted() -> Iterator[tuple[int, Row]]:
-        taken = 0
-        for row_no, row in rows:
-            if row_no <= after:
-                continue
-            yield row_no, row
-            taken += 1
-            if limit is not None and taken >= limit:
-                return  # without reading a row beyond the limit: the caller asks if one is left
-
-    source = wanted()
-    pending: deque[tuple[int, Row]] = deque()
-    target = smallest
-    exhausted = False
-    while True:
-        # read one full batch beyond this one, to know whether these are the last rows
-        while not exhausted and len(pending) < target + size:
-            try:
-                pending.append(next(source))
-            except StopIteration:
-                exhausted = True
-        if not pending:
-            return
-        take = min(target, len(pending))
-        if exhausted:  # the last rows: at most half of them, the rest when it is too little
-            halved = len(pending) >= 2 * smallest
-            take = min(take, len(pending) // 2) if halved else min(size, len(pending))
-        yield [pending.popleft() for _ in range(take)]
-        target = min(size, target * 2)
+    batch: list[tuple[int, Row]] = []
+    taken = 0
+    for row_no, row in rows:
+        if row_no <= after:
+            continue
+        batch.append((row_no, row))
+        taken += 1
+        if limit is not None and taken >= limit:
+            break  # without reading a row beyond the limit: the caller asks if one is left
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 @dataclass
@@ -242,9 +216,7 @@ class _Mapped:
     prepared: dict[str, petition_service.Prepared]  # ahead, by external id (first occurrence)
 
 
-# rows mapped or prepared between two looks at the event loop (about 2 ms): the
-# batch being stored moves on as soon as each of its statements returns
-_YIELD_EVERY = 32
+_YIELD_EVERY = 64  # rows between two looks at the event loop, so the batch being stored moves
 
 
 async def _map_batch(
