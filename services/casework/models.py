@@ -105,7 +105,8 @@ case = Table(
     Column("leader", JSONB),
     Index("ix_case_status", "status"),
     Index("ix_case_region_code", "region_code"),
-    Index("ix_case_handler", "handler_id", "updated_at"),
+    # the handler's queue (mine), newest first, in the page's exact order
+    Index("ix_case_handler_updated", "handler_id", text("updated_at DESC"), text("case_id DESC")),
     Index("ix_case_lead_unit", "lead_unit_id", "status"),
     Index("ix_case_due_at", "due_at"),
     # the workbench's newest-first pages (keyset on updated_at, case_id)

@@ -81,6 +81,8 @@ class Database:
                         # prefix index of a parameterised LIKE or judge a tsquery's
                         # selectivity, so plan each execution with its values
                         "plan_cache_mode": "force_custom_plan",
+                        # see Settings.db_parallel_workers
+                        "max_parallel_workers_per_gather": str(self.settings.db_parallel_workers),
                     }
                 },
             )
