@@ -193,6 +193,10 @@ async def as_of_counters(
     return out
 
 
+# parallel workers a dashboard aggregate may use (PostgreSQL's default)
+REPORT_WORKERS = 2
+
+
 async def sum_counters(
     db: AsyncConnection,
     scope: Scope,
@@ -212,6 +216,10 @@ async def sum_counters(
     else:
         parts = segments(start, end)
     sums = ", ".join(f"sum({c})" for c in COUNTERS)
+    if db.in_transaction():
+        # an aggregate over a year of rollups may use parallel workers, unlike the pages the
+        # other services' connections serve (Settings.db_parallel_workers)
+        await db.execute(text(f"SET LOCAL max_parallel_workers_per_gather = {REPORT_WORKERS}"))
     suffix = "_district" if uses_district_rollups(scope, group, level) else ""
     region = " OR ".join(f"region_code LIKE :p{i}" for i in range(len(scope.prefixes)))
     acc = "" if group == "none" or scope.accusations_in_breakdowns else " AND NOT accusation"
