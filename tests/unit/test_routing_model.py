@@ -169,3 +169,15 @@ def test_a_model_saved_before_the_windows_is_served_by_the_pipeline() -> None:
     assert old.fast() is None
     label, confidence = old.predict([NEW["交通运输"]])[0]
     assert label in LABELS and 0.0 < confidence <= 1.0
+
+
+def test_two_labels_train_and_route() -> None:
+    """A training file with only two labels still trains (one score, scikit-learn's binary
+    convention) and routes through scikit-learn's path."""
+    rows = [(t, label) for label in ("交通运输", "环境保护") for t in EXAMPLES[label]]
+    data = train.Dataset([t for t, _ in rows], [lab for _, lab in rows], "two", "-")
+    two = train.fit(data)
+    assert two.fast() is None
+    got = two.predict([NEW["交通运输"], NEW["环境保护"]])
+    assert [label for label, _ in got] == ["交通运输", "环境保护"]
+    assert all(0.5 <= confidence <= 1.0 for _, confidence in got)

@@ -37,15 +37,17 @@ class SvmNbsvm(ClassifierMixin, BaseEstimator):
         x = sp.csr_matrix(x, dtype=np.float64)
         y = np.asarray(y)
         self.classes_ = np.unique(y)
-        if len(self.classes_) < 3:
-            raise ValueError("SvmNbsvm expects three classes or more")
+        if len(self.classes_) < 2:
+            raise ValueError("SvmNbsvm needs two classes or more")
         svm = LinearSVC(C=self.c_svm, class_weight="balanced", random_state=self.random_state)
         svm.fit(x, y, sample_weight=sample_weight)
         coef = np.asarray(svm.coef_, dtype=np.float64).copy()
         intercept = np.asarray(svm.intercept_, dtype=np.float64).copy()
         present = x.copy()
         present.data[:] = 1.0
-        for k, c in enumerate(self.classes_):
+        # Two classes: one score, for the second class (scikit-learn's binary convention).
+        scored = self.classes_[1:] if len(self.classes_) == 2 else self.classes_
+        for k, c in enumerate(scored):
             ratio = self._log_count_ratio(present, y == c)
             nb = LinearSVC(C=self.c_nb, class_weight="balanced", random_state=self.random_state)
             nb.fit(sp.csr_matrix(x.multiply(ratio)), y == c, sample_weight=sample_weight)
@@ -62,8 +64,10 @@ class SvmNbsvm(ClassifierMixin, BaseEstimator):
         return np.log((p / p.sum()) / (q / q.sum()))
 
     def decision_function(self, x: Any) -> np.ndarray:
-        scores = sp.csr_matrix(x) @ self.coef_.T
-        return np.asarray(scores) + self.intercept_
+        scores = np.asarray(sp.csr_matrix(x) @ self.coef_.T) + self.intercept_
+        return scores.ravel() if len(self.classes_) == 2 else scores
 
     def predict(self, x: Any) -> np.ndarray:
-        return np.asarray(self.classes_[self.decision_function(x).argmax(axis=1)])
+        scores = self.decision_function(x)
+        best = (scores > 0).astype(int) if scores.ndim == 1 else scores.argmax(axis=1)
+        return np.asarray(self.classes_[best])

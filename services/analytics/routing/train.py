@@ -8,7 +8,7 @@ benchmark and `train-router` report: the same folds for every pipeline compared.
 Near-duplicates (the same complaint sent twice, lightly edited) would flatter any score if one
 copy trained and the other was tested: `near_duplicate_groups()` links messages whose character
 3-gram TF-IDF vectors have cosine ≥ 0.8, and the folds keep each group whole. On
-messages_labeled.csv that is 175 messages in 84 groups (no group mixes labels).
+messages_labeled.csv that is 174 messages in 84 groups (no group mixes labels).
 """
 
 from __future__ import annotations
