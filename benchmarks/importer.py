@@ -120,7 +120,9 @@ async def main() -> None:
             assert pg.process is not None
             cpu, db_cpu = time.process_time(), server_cpu(pg.process.pid)
             r = await run_import(settings, DATA / rel, mapping, report_path=report, progress=False)
-            cpu, db_cpu = time.process_time() - cpu, server_cpu(pg.process.pid) - db_cpu
+            cpu = time.process_time() - cpu
+            await asyncio.sleep(0.5)  # the run's backends have ended: let the postmaster reap them
+            db_cpu = server_cpu(pg.process.pid) - db_cpu
             reasons: Counter[str] = Counter()
             if report.exists():
                 with report.open(encoding="utf-8") as f:
