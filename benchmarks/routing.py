@@ -265,7 +265,7 @@ def main() -> int:
         f"{'met' if result['goal_met']['p99_ms_cpu'] else 'NOT met'} in CPU time** "
         f"({la['single_cpu_p99_ms']} ms); in wall time "
         f"{'met' if result['goal_met']['p99_ms_wall'] else 'NOT met'} ({la['single_p99_ms']} ms, "
-        "with the other processes on the two cores, load average below).",
+        "with the other processes on the two cores; see the load average above).",
         "",
         f"Near-duplicates: {in_groups} messages fall in {n_groups} groups of texts whose "
         f"character 3-gram TF-IDF cosine is ≥ {train.NEAR_DUPLICATE} (no group mixes labels); "
