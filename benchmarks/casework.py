@@ -75,6 +75,8 @@ SOURCES = (
 )
 SEARCH_WORD = "物业"  # 7.4 % of the distinct texts
 SEARCH_PHRASE = "噪音扰民"  # 2.7 % of the distinct texts
+# the session settings of the services' own connections (shared.db.engine), for the baseline
+SESSION = {"plan_cache_mode": "force_custom_plan", "max_parallel_workers_per_gather": "0"}
 # The second series runs the same API with this many processes (`--workers`)
 SCALED_WORKERS = 2
 
@@ -607,7 +609,7 @@ Statements = list[tuple[str, list[Any]]]
 async def sql_load(url: str, statements: Statements, seconds: float) -> dict[str, Any]:
     """The statements one page sends (one, or a search's windows and its fallback), in order
     on one connection per client."""
-    conns = [await asyncpg.connect(url) for _ in range(CLIENTS)]
+    conns = [await asyncpg.connect(url, server_settings=SESSION) for _ in range(CLIENTS)]
     try:
         rows = [r for sql, args in statements for r in await conns[0].fetch(sql, *args)]
 
@@ -661,7 +663,7 @@ async def capture_sql(settings: Settings, token: str, params: dict[str, str]) ->
 
 async def explain(url: str, statements: Statements) -> tuple[str, float]:
     """The plans of a page's statements and their execution times added up."""
-    conn = await asyncpg.connect(url)
+    conn = await asyncpg.connect(url, server_settings=SESSION)
     plans, total = [], 0.0
     try:
         for sql, args in statements:
