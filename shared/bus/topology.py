@@ -1,5 +1,6 @@
 """Who listens to what. A producer writes one delivery row per subscriber of an event's type
-in the transaction that writes the event, so the set of subscribers is fixed here."""
+in the transaction that writes the event, so the set of subscribers is fixed here; each
+consumer's handlers must cover exactly its set (tests/unit/test_topology.py)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ SUBSCRIPTIONS: dict[str, frozenset[str]] = {
             "casework.case.closed",
             "casework.case.deadline_approached",
             "casework.case.deadline_missed",
+            "casework.case.supervised",  # 督办通知 to the lead unit (staff alert)
+            "casework.case.leader_assigned",
             "casework.approval.requested",
             "intake.otp.issued",
         }
@@ -63,6 +66,8 @@ SUBSCRIPTIONS: dict[str, frozenset[str]] = {
             "casework.case.closed",
             "casework.case.deadline_approached",
             "casework.case.deadline_missed",
+            "casework.case.supervised",  # 督办件按期率
+            "casework.case.leader_assigned",  # 包案化解率
             "notify.evaluation.recorded",
         }
     ),
