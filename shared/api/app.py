@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, ge
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared import heap
 from shared.api.errors import install_error_handlers
 from shared.bus.topology import SUBSCRIPTIONS, queue_name
 from shared.bus.worker import heartbeat_key, open_redis
@@ -65,6 +66,7 @@ def create_service_app(
         app.state.redis = await open_redis(cfg)
         if on_startup is not None:
             await on_startup(app)
+        heap.settle()
         try:
             yield
         finally:

@@ -12,6 +12,7 @@ import orjson
 from arq import cron
 from arq.connections import RedisSettings, create_pool
 
+from shared import heap
 from shared.bus.consumer import BusContext, Consumer, Handler
 from shared.bus.relay import Relay, subscribers_of_producer
 from shared.bus.topology import queue_name
@@ -85,6 +86,7 @@ def make_worker_settings(
             await startup(bus)
         ctx["bus"] = bus
         ctx["consumer"] = Consumer(bus, handlers)
+        heap.settle()
         tasks: list[asyncio.Task[None]] = []
         if subscribers_of_producer(service):
             relay = Relay(service, db, ctx["redis"], cfg)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
-import gc
 import hashlib
 import json
 import os
@@ -35,6 +34,7 @@ from services.intake.importer.mappings import Mapping, Options, RowError, mappin
 from services.intake.importer.reader import Row, read_rows
 from services.intake.petition import service as petition_service
 from services.intake.petition.normalized import NormalizedPetition
+from shared import heap
 from shared.clock import Clock, system_clock
 from shared.db import Database
 from shared.security import Keys, keys_for
@@ -110,7 +110,7 @@ async def run_import(
     bar = tqdm(total=limit, unit="row", desc=path.name, disable=not progress)
     try:
         with (
-            _rare_collections(),
+            heap.rare_collections(),
             report.open("w" if new_report else "a", encoding="utf-8-sig", newline="") as out,
             contextlib.closing(read_rows(path)) as rows,
         ):
@@ -304,23 +304,6 @@ async def _store_batch(
             db, system=mapping.system, received_at=clock.now(), copies=copies
         )
     return batch
-
-
-@contextlib.contextmanager
-def _rare_collections() -> Iterator[None]:
-    """An import allocates and drops a batch's worth of objects again and again; at the
-    collector's default pace its passes took about a third of the import's CPU time. For
-    the run, the objects alive before it are set aside (``gc.freeze``) and collections of
-    the youngest generation come every 50,000 allocations instead of 700; both are undone
-    afterwards."""
-    threshold = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(50_000, *threshold[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
 
 
 def _without_phones(petition: NormalizedPetition) -> NormalizedPetition:
