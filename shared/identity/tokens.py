@@ -11,7 +11,10 @@ checks the session (revocation, idle expiry) on every request.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 import jwt
@@ -94,6 +97,29 @@ def _opt_str(value: Any) -> str | None:
     raise invalid_token()
 
 
+@functools.lru_cache(maxsize=4096)
+def _verified_claims(token: str, key: str) -> Mapping[str, Any]:
+    """The claims of a token whose signature, issuer and audience check out with ``key``.
+    The same token and key always give the same answer, so a client's repeated requests are
+    verified once (a failure is not remembered: it raises). Time is checked by the caller,
+    on every request, against the injected clock. Read-only: shared between requests."""
+    return MappingProxyType(
+        jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            options={
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+                "require": ["sub", "kind", "iat", "exp", "iss", "aud"],
+            },
+        )
+    )
+
+
 def decode_access_token(
     token: str,
     settings: Settings,
@@ -106,20 +132,7 @@ def decode_access_token(
     ``expired_grace`` accepts a token that expired at most that long ago (used by refresh,
     which then checks the session itself)."""
     try:
-        claims = jwt.decode(
-            token,
-            settings.secret_key,
-            algorithms=[ALGORITHM],
-            audience=AUDIENCE,
-            issuer=ISSUER,
-            # Time is checked below against the injected clock.
-            options={
-                "verify_exp": False,
-                "verify_iat": False,
-                "verify_nbf": False,
-                "require": ["sub", "kind", "iat", "exp", "iss", "aud"],
-            },
-        )
+        claims = _verified_claims(token, settings.secret_key)
     except jwt.PyJWTError as exc:
         raise invalid_token() from exc
 

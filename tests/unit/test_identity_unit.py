@@ -120,6 +120,20 @@ def test_expired_grace_accepts_recently_expired(settings: Settings, clock: Fixed
     )
 
 
+def test_a_verified_token_is_checked_again_under_another_key(
+    settings: Settings, clock: FixedClock
+) -> None:
+    """Verification is remembered per token *and* key: after the key changes, a token
+    accepted before (and remembered) is refused, and its expiry is still checked each time."""
+    token = issue_access_token(staff(), settings, clock)
+    assert decode_access_token(token, settings, clock).is_staff
+    assert decode_access_token(token, settings, clock).is_staff  # remembered
+    rotated = settings.model_copy(update={"secret_key": "another-secret-key-0123456789abcdef-x"})
+    assert code(401, decode_access_token, token, rotated, clock) == "invalid_token"
+    clock.advance(timedelta(minutes=settings.access_token_minutes))
+    assert code(401, decode_access_token, token, settings, clock) == "token_expired"
+
+
 def test_tampered_token_is_invalid(settings: Settings, clock: FixedClock) -> None:
     token = issue_access_token(staff(), settings, clock)
     header, _payload, signature = token.split(".")
