@@ -138,6 +138,9 @@ case_fact = Table(
     Column("hl_rating", Text),
     # 进京: handed down from the national bureau, as the petition's data say (fold.py)
     Column("national_origin", Boolean, nullable=False, server_default=text("false")),
+    # the level of the desk that registered a letter or visit (intake's received_level: city,
+    # district …); None for other channels and for events from before intake recorded it
+    Column("received_level", Text),
     # 督办: every supervision {supervision_id: {at, due}} and every reply time (ISO, UTC); the
     # three columns after them are derived from both (fold.supervision_state)
     Column("supervised_at", _TS),  # the first supervision

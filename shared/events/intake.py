@@ -40,6 +40,10 @@ class PetitionReceivedV1(EventPayload):
     collective: bool = False  # 集体访: people_count >= 5
     public_attention: int | None = None
     prior_case_ids: list[str] = Field(default_factory=list)  # earlier petitions, same matter
+    # additive: the administrative level (province, city, district, street, community) of the
+    # petition office's desk that registered a letter or visit — the registrar's unit's highest
+    # region; None for every other channel and for events from before it was recorded
+    received_level: str | None = None
 
 
 class OneTimeCodeIssuedV1(EventPayload):

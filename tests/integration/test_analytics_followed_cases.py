@@ -169,6 +169,9 @@ async def build(h: History) -> None:
     await visit(
         h, "V9", at(2), source="citizen", channel="web", external_ids={"national_case_no": "G2"}
     )
+    # registered at a district's desk (not 去市) and at the city's desk (去市)
+    await visit(h, "V10", at(2), source="visit", people=6, received_level="district")
+    await visit(h, "V11", at(2), source="visit", people=2, received_level="city")
 
 
 async def figures(db: Database, group: str = "none", as_of: datetime = AS_OF) -> dict[str, Any]:
@@ -219,14 +222,17 @@ async def test_followed_cases_and_visit_levels(
     assert rate("resolution", c)[0] == 3 + 0  # L1 L2 N1 (no S case closed)
     assert (await figures(db, "unit"))["U3"]["leader_cases"] == 6
 
-    # 去市 V1 V2; 赴省 V3 V4; 进京 V6 V7; V5 a letter, V8 no national marker, V9 online
-    assert (c["visit_city"], c["visit_city_people"]) == (2, 8)
+    # 去市 V1 V2 (desk of no known level: as before) V11 (the city's desk); 赴省 V3 V4; 进京 V6
+    # V7; V5 a letter, V8 no national marker, V9 online, V10 a district's desk
+    assert (c["visit_city"], c["visit_city_people"]) == (3, 10)
     assert (c["visit_city_collective"], c["visit_city_collective_people"]) == (1, 7)
     assert (c["visit_province"], c["visit_province_people"]) == (2, 8)
     assert (c["visit_province_collective"], c["visit_province_collective_people"]) == (1, 6)
     assert (c["visit_national"], c["visit_national_people"]) == (2, 6)
     assert (c["visit_national_collective"], c["visit_national_collective_people"]) == (1, 5)
+    assert (c["visit_collective_batches"], c["visit_collective_people"]) == (4, 24)  # with V10
     by_source = await figures(db, "source")
+    assert by_source["visit"]["visit_city"] == 3 and by_source["visit"]["received"] == 4
     assert by_source["province_transfer"]["visit_province"] == 1
     assert by_source["province_transfer"]["visit_national"] == 1  # V7
     assert by_source["assigned_from_above"]["visit_national"] == 1  # V6, not V8

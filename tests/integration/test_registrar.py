@@ -1,6 +1,7 @@
 """The reception desk (登记) against real PostgreSQL: letters and visits registered by staff,
 collective visits and their representatives, a person's earlier petitions by keyed hash,
-corrections kept in the history, the receipt slip, roles and jurisdiction."""
+corrections kept in the history, the receipt slip, roles and jurisdiction, and the level of
+the desk that received a petition (city or district) on its received event."""
 
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ class Desk:
     registrar_id: str
     futian: dict[str, str]  # a registrar of another district (440304)
     handler: dict[str, str]  # Bao'an, no registrar role
+    city: dict[str, str]  # a registrar of the city's petition office (440300)
 
 
 async def _login(db: Database, settings: Settings, unit: str, roles: list[str]) -> tuple[str, str]:
@@ -82,9 +84,14 @@ async def desk_client(settings: Settings, db: Database) -> AsyncIterator[Desk]:
             conn, id=f"FT-{suffix}", name="福田区信访局", kind="government", parent_id=None,
             region_codes=["440304"],
         )  # fmt: skip
+        await identity.create_org_unit(
+            conn, id=f"SZ-{suffix}", name="深圳市信访局", kind="government", parent_id=None,
+            region_codes=["440300"],
+        )  # fmt: skip
     reg, reg_id = await _login(db, settings, f"BA-{suffix}", ["registrar"])
     ft, _ = await _login(db, settings, f"FT-{suffix}", ["registrar"])
     handler, _ = await _login(db, settings, f"BA-{suffix}", ["handler"])
+    city, _ = await _login(db, settings, f"SZ-{suffix}", ["registrar"])
     app = create_service_app("intake", [router], settings=settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -95,6 +102,7 @@ async def desk_client(settings: Settings, db: Database) -> AsyncIterator[Desk]:
                 registrar_id=reg_id,
                 futian={"Authorization": f"Bearer {ft}"},
                 handler={"Authorization": f"Bearer {handler}"},
+                city={"Authorization": f"Bearer {city}"},
             )
 
 
@@ -468,3 +476,38 @@ async def test_roles_and_jurisdiction(settings: Settings, db: Database, clean: N
         r = await c.post(f"{BASE}/letters", json=letter(), headers=desk.futian)
         assert fields(r) == {("region_code", "out_of_jurisdiction")}
         assert await sql(db, "SELECT 1 FROM intake.petition") == []
+
+
+async def test_the_receiving_desk_level_is_on_the_received_event(
+    settings: Settings, db: Database, clean: None
+) -> None:
+    """A visit registered at 宝安区信访局's desk is received at district level, one at 深圳市信访局's
+    at city level (what analytics counts 去市 by); nobody can claim a level in the request."""
+    async with desk_client(settings, db) as desk:
+        c = desk.client
+        r = await c.post(f"{BASE}/visits", json=visit(1, 1), headers=desk.registrar)
+        assert r.status_code == 201, r.text
+        district_case = r.json()["case_id"]
+        r = await c.post(f"{BASE}/visits", json=visit(6, 2), headers=desk.city)
+        assert r.status_code == 201, r.text  # the city's desk covers 宝安 too
+        city_case = r.json()["case_id"]
+        r = await c.post(f"{BASE}/letters", json=letter(), headers=desk.city)
+        assert r.status_code == 201, r.text
+        city_letter = r.json()["case_id"]
+        # the level is the desk's, never the client's: an unknown field, refused
+        for url, body in ((f"{BASE}/visits", visit(1, 1)), (f"{BASE}/letters", letter())):
+            r = await c.post(url, json={**body, "received_level": "city"}, headers=desk.registrar)
+            assert r.status_code == 422
+            assert ("received_level", "unknown_field") in fields(r)
+        events = await sql(
+            db,
+            "SELECT payload->>'case_id', payload->>'source', payload->>'received_level' "
+            "FROM intake.outbox_event WHERE type = 'intake.petition.received'",
+        )
+        assert sorted(events) == sorted(
+            [
+                (district_case, "visit", "district"),
+                (city_case, "visit", "city"),
+                (city_letter, "letter", "city"),
+            ]
+        )

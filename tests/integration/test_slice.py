@@ -246,13 +246,20 @@ async def test_validation_errors_name_the_field_and_store_nothing(
     async with intake_client(settings) as client:
         r = await client.post(
             "/api/v1/petitions",
-            json={**PETITION, "content": "长" * 5001, "phone": "12345678901", "surprise": 1},
+            json={
+                **PETITION,
+                "content": "长" * 5001,
+                "phone": "12345678901",
+                "surprise": 1,
+                "received_level": "city",  # the desk's level: never a citizen's to claim
+            },
         )
         assert r.status_code == 422
         errors = {e["field"]: e for e in r.json()["errors"]}
         assert errors["content"]["code"] == "too_long"
         assert errors["phone"]["code"] == "invalid_phone"
         assert errors["surprise"]["code"] == "unknown_field"
+        assert errors["received_level"]["code"] == "unknown_field"
         assert all(" / " in e["message"] for e in errors.values())  # Chinese / English
         r = await client.post(
             "/api/v1/petitions", content=b"{not json", headers={"Content-Type": "application/json"}

@@ -1,5 +1,6 @@
-"""督办, 领导包案 and 去市/赴省/进京 in the fold and the counters (pure, no database): known
-answers on hand-built events, and the same fact whatever the order of the events."""
+"""督办, 领导包案 and 去市/赴省/进京 (by the source and the receiving desk's level) in the fold
+and the counters (pure, no database): known answers on hand-built events, and the same fact
+whatever the order of the events."""
 
 from __future__ import annotations
 
@@ -246,11 +247,51 @@ def test_leader_counters_follow_the_resolution_rate() -> None:
         ({"source": "assigned_from_above", "source_category": "进京上访交办"}, "national"),
         ({"source": "citizen", "channel": "web", "external_ids": {"national_case_no": "X"}}, None),
         ({"source": "hotline", "channel": "phone"}, None),
+        # by the level of the desk that registered it (received_level)
+        ({"received_level": "city"}, "city"),
+        ({"received_level": "province"}, "province"),
+        ({"received_level": "district"}, None),
+        ({"received_level": "street"}, None),
+        ({"received_level": "community"}, None),
+        ({"received_level": None}, "city"),  # not known (older events): 去市, as before
+        ({"received_level": "district", "channel": "letter", "source": "letter"}, None),
+        # the platform's and the national marker come first, whatever the desk
+        ({"source": "province_assign", "received_level": "district"}, "province"),
+        (
+            {
+                "source": "assigned_from_above",
+                "external_ids": {"national_case_no": "GJ2"},
+                "received_level": "district",
+            },
+            "national",
+        ),
     ],
 )
 def test_visit_levels(kw: dict[str, Any], level: str | None) -> None:
     f = folded([(received(**kw), 1)])
+    assert f["received_level"] == kw.get("received_level")
     assert visit_level(f) == level
+
+
+def test_visit_level_of_a_fact_row_without_the_column() -> None:
+    """A fact row as stored before ``received_level`` existed: a desk visit is 去市."""
+    assert visit_level({"channel": "visit", "source": "visit"}) == "city"
+    assert visit_level({"channel": "visit", "source": "visit", "received_level": "city"}) == "city"
+    assert (
+        visit_level({"channel": "visit", "source": "visit", "received_level": "district"}) is None
+    )
+
+
+def test_only_the_city_desk_counts_as_visit_city() -> None:
+    district = counts(folded([(received(people_count=6, received_level="district"), 1)]))
+    assert district["visit_collective_batches"] == 1 and district["visit_collective_people"] == 6
+    assert not any(
+        k.startswith(("visit_city", "visit_province", "visit_national")) for k in district
+    )
+    city = counts(folded([(received(people_count=6, received_level="city"), 1)]))
+    assert (city["visit_city"], city["visit_city_people"]) == (1, 6)
+    assert (city["visit_city_collective"], city["visit_city_collective_people"]) == (1, 6)
+    assert city["visit_collective_batches"] == district["visit_collective_batches"]
 
 
 def test_visit_level_counts_in_batches_and_person_times() -> None:

@@ -110,9 +110,19 @@ _LETTER = frozenset({"letter"})
 _VISIT = frozenset({"visit"})
 _CALL = frozenset({"phone", "sms"})
 _ONLINE = frozenset({"web", "app", "wechat", "online", "email"})
-# where a visit was received, by the case's source (definitions.VISIT_LEVELS)
-_CITY_SOURCES = frozenset({"visit"})  # registered at a petition office's desk in Minsheng
+# where a visit was received, by the case's source and the level of the desk that registered
+# it (definitions.VISIT_LEVELS)
+_DESK_SOURCES = frozenset({"visit"})  # registered at a petition office's desk in Minsheng
 _PROVINCE_SOURCES = frozenset({"province_transfer", "province_assign"})  # the provincial platform
+# the desk's level (intake's received_level) -> the visit level; a district's, a street's or a
+# community's desk is none of 去市/赴省/进京
+_DESK_LEVELS: dict[str, str | None] = {
+    "province": "province",
+    "city": "city",
+    "district": None,
+    "street": None,
+    "community": None,
+}
 
 RollupKey = tuple[date, str, bool, str, str]  # period, region, accusation, dim, value
 
@@ -142,7 +152,14 @@ def dimension_values(fact: Mapping[str, Any]) -> dict[str, str]:
 
 def visit_level(fact: Mapping[str, Any]) -> str | None:
     """``city`` (去市), ``province`` (赴省), ``national`` (进京) for a visit, by where it was
-    received (see ``definitions.VISIT_LEVELS``); None for anything else."""
+    received (see ``definitions.VISIT_LEVELS``); None for anything else.
+
+    In order: handed down from the national bureau → national; from the provincial platform →
+    province; registered at a desk (source visit) → by the desk's level (``received_level``):
+    a city desk → city, a provincial one → province, a district's, street's or community's →
+    None. A desk visit whose level is not known (folded from an event from before intake
+    recorded it) counts as city, as it always did, so a rebuild of an old history gives the
+    same figures."""
     if fact.get("channel") not in _VISIT:
         return None
     if fact.get("national_origin"):
@@ -150,8 +167,9 @@ def visit_level(fact: Mapping[str, Any]) -> str | None:
     source = fact.get("source")
     if source in _PROVINCE_SOURCES:
         return "province"
-    if source in _CITY_SOURCES:
-        return "city"
+    if source in _DESK_SOURCES:
+        desk = fact.get("received_level")
+        return "city" if desk is None else _DESK_LEVELS.get(desk)
     return None
 
 

@@ -26,7 +26,9 @@ not only on the events: it is counted from the facts when read (``counters.AS_OF
 so a rebuild reproduces it as of the same time.
 
 Volumes include 去市/赴省/进京 (``VISIT_LEVELS``: where a visit was received, from the
-case's source, channel and the national marker of an item handed down).
+case's source, channel, the national marker of an item handed down and the level of the desk
+that registered it — intake's ``received_level``; a desk visit from before intake recorded the
+level counts as 去市, as it did before).
 """
 
 from __future__ import annotations
@@ -285,14 +287,16 @@ EXTRA_VOLUMES: tuple[str, ...] = (
 )
 
 VISIT_LEVELS: dict[str, str] = {
-    "city": "去市: visits registered at a petition office's desk in Minsheng (source visit, "
-    "channel visit). Minsheng is the city's system: its desks are the city's petition "
-    "offices, so a walk-in it registers is a visit that reached the city's petition offices. "
-    "The events do not name the desk that registered a visit (PetitionReceivedV1 has no "
-    "receiving unit), so a district office's desk on Minsheng counts too.",
+    "city": "去市: visits registered at a city-level petition office's desk in Minsheng "
+    "(source visit, channel visit, and the desk's level — PetitionReceivedV1.received_level, "
+    "the highest level of the registrar's unit's regions — is city). A visit registered at a "
+    "district's, a street's or a community's desk is not 去市 (nor 赴省 or 进京). A desk "
+    "visit whose event does not carry the level (from before intake recorded it) counts as "
+    "去市, as it always did, so a rebuild of an old history gives the same figures.",
     "province": "赴省: visits the provincial petition platform transferred or assigned to us "
     "(source province_transfer or province_assign, form visit): the petitioners went to the "
-    "provincial bureau in person.",
+    "provincial bureau in person; also a visit registered at a provincial-level desk "
+    "(received_level province).",
     "national": "进京: visits handed down from the national bureau, as the item's data say — "
     "an item assigned from above or from the provincial platform (source assigned_from_above, "
     "province_transfer, province_assign) whose external ids hold a national_case_no, or whose "

@@ -214,6 +214,7 @@ def apply(facts: dict[str, Fact], env: Envelope, event: EventPayload) -> TextCha
         f["prior_count"] = len(event.prior_case_ids)
         f["public_attention"] = event.public_attention
         f["national_origin"] = national_origin(event)
+        f["received_level"] = event.received_level
         _set_day(f)
         for prior in event.prior_case_ids:
             if prior != event.case_id:

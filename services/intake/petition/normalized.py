@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.crypto import is_valid_id_number, is_valid_mobile, normalize_id_number, normalize_phone
+from shared.reference.regions import RegionLevel
 
 
 class Source(StrEnum):
@@ -171,6 +172,10 @@ class NormalizedPetition(BaseModel):
     source_deadline: datetime | None = None
     public_attention: int | None = Field(default=None, ge=0)  # likes, where the source has them
     registered_by: str | None = None  # the staff member at the desk (首问负责)
+    # the administrative level of the desk that registered it (its unit's highest region):
+    # set by the registrar path only (never taken from a citizen's or a partner's request);
+    # what tells a 去市 visit from one at a district's desk (analytics VISIT_LEVELS)
+    received_level: RegionLevel | None = None
     prior_external_ids: list[str] = Field(default_factory=list)  # the source's earlier ids
     raw: dict[str, Any] | None = None  # the partner's record as received; stored encrypted
 

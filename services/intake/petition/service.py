@@ -287,6 +287,7 @@ class Prepared:
             collective=petition.collective,
             public_attention=petition.public_attention,
             prior_case_ids=prior_case_ids,
+            received_level=petition.received_level,
         )
 
 

@@ -2,8 +2,10 @@
 registration, a person's earlier petitions, and the receipt slip.
 
 First-contact responsibility (首问负责制): the staff member who registers is recorded as
-``registered_by``; a correction names its actor in the petition's history. A registrar sees
-and corrects only petitions in their org unit's jurisdiction; everything else is a 404.
+``registered_by``, and the level of the desk's unit (city, district …) as ``received_level``
+on ``intake.petition.received`` (what analytics counts 去市 by); a correction names its actor
+in the petition's history. A registrar sees and corrects only petitions in their org unit's
+jurisdiction; everything else is a 404.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import base64
 import binascii
 import hmac
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -52,6 +55,8 @@ from shared.events.intake import PetitionAmendedV1
 from shared.identity.principal import Principal
 from shared.identity.scope import in_region_scope, region_scope_condition
 from shared.ids import uuid7
+from shared.reference import regions
+from shared.reference.regions import RegionLevel
 from shared.security import Keys
 
 PREFIX = "/api/v1/registrar"
@@ -60,6 +65,24 @@ MAX_REPRESENTATIVES = 5  # 条例 Art. 18: a collective visit elects at most fiv
 COLLECTIVE_AT = 5  # 集体访: five or more people
 FUTURE_SKEW = timedelta(minutes=5)
 ACCUSATION_TITLE = "（检举控告件，内容保密）"
+
+
+# highest first: a unit whose regions include the city is the city's office
+_LEVEL_RANK: dict[RegionLevel, int] = {
+    "province": 0,
+    "city": 1,
+    "district": 2,
+    "street": 3,
+    "community": 4,
+}
+
+
+def desk_level(region_codes: Iterable[str]) -> RegionLevel | None:
+    """The administrative level of a desk: the highest level among its unit's regions, as the
+    reference data know them (深圳市信访局 of 440300 → city, 宝安区信访局 of 440306 →
+    district); None when the unit has no known region."""
+    levels = [r.level for code in region_codes if (r := regions.get(code)) is not None]
+    return min(levels, key=_LEVEL_RANK.__getitem__, default=None)
 
 
 def _error(code: str, zh: str, en: str, field: str) -> ApiError:
@@ -184,6 +207,7 @@ async def register(
         anonymous=body.anonymous,
         accusation=body.accusation,
         registered_by=principal.subject,
+        received_level=desk_level(principal.region_codes),
     )
     created = await petition_service.take_in(db, petition=normalized, keys=keys, clock=clock)
     collective, batch, person_times = _counts(source.value, people_count)
