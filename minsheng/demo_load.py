@@ -1,12 +1,16 @@
 """Demo data for the embedded run: the demo org tree and staff (credentials printed), and
 petitions from the project's own generator, taken in through intake's own service so they
-flow through the real bus like any other petition. Loads once; a second run reuses the data."""
+flow through the real bus like any other petition. Letters and visits are registered by a
+demo registrar of a district's or the city's desk (``shared.demo.staff.demo_desk``), with the
+desk's level, as the registrar API records them. Loads once; a second run reuses the data
+(and adds demo accounts added since)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 from tqdm import tqdm
 
 from services.intake.models import petition
@@ -19,11 +23,15 @@ from services.intake.petition.normalized import (
     Urgency,
     clean_person,
 )
+from services.intake.registrar.service import DESK_SOURCES, desk_level
 from shared.clock import system_clock
 from shared.db import Database
 from shared.demo.generator import DemoGenerator
-from shared.demo.staff import demo_org, demo_staff
+from shared.demo.staff import demo_desk, demo_org, demo_staff
 from shared.identity import service as identity
+from shared.identity.models import org_unit
+from shared.identity.models import staff as staff_table
+from shared.reference.regions import RegionLevel
 from shared.security import keys_for
 from shared.settings import Settings
 
@@ -71,7 +79,9 @@ async def _org_and_staff(db: Database) -> None:
                 )
                 done.add(unit["code"])
                 pending.remove(unit)
-            for s in staff:
+        have_users = set(await conn.scalars(select(staff_table.c.username)))
+        for s in staff:
+            if s["username"] not in have_users:
                 await identity.create_staff(
                     conn,
                     username=s["username"],
@@ -97,6 +107,9 @@ async def _petitions(db: Database, settings: Settings, *, count: int, force: boo
         return
     gen = DemoGenerator(DEMO_SEED + (existing or 0))
     keys = keys_for(settings)
+    async with db.transaction("identity") as conn:
+        desks = await _registrars(conn)
+    at_desk = 0  # the letters and visits so far: who registers the next (demo_desk)
     now = system_clock.now()
     window = (now - timedelta(days=60), now)
     for _ in tqdm(range(count), desc="demo petitions", unit="petition"):
@@ -115,8 +128,14 @@ async def _petitions(db: Database, settings: Settings, *, count: int, force: boo
                     flags=flags,
                 )
             )
+        source = DEMO_SOURCES.get(p["source"]) or Source(p["source"])
+        registered_by: str | None = None
+        received_level: RegionLevel | None = None
+        if source.value in DESK_SOURCES:
+            registered_by, received_level = desks[demo_desk(p["region_code"], at_desk)]
+            at_desk += 1
         normalized = NormalizedPetition(
-            source=DEMO_SOURCES.get(p["source"]) or Source(p["source"]),
+            source=source,
             channel=Channel(p["channel"]),
             petitioners=people,
             people_count=p["people_count"],
@@ -131,7 +150,20 @@ async def _petitions(db: Database, settings: Settings, *, count: int, force: boo
             anonymous=p["anonymous"],
             accusation=p["accusation"],
             quality_flags=flags,
+            registered_by=registered_by,
+            received_level=received_level,
         )
         async with db.transaction("intake") as conn:
             await petition_service.take_in(conn, petition=normalized, keys=keys, clock=system_clock)
     print(f"{count} demo petitions taken in; the workers register them and send the receipts.")
+
+
+async def _registrars(conn: AsyncConnection) -> dict[str, tuple[str, RegionLevel | None]]:
+    """Each account's id and the level of its unit's desk, by username: what the registrar API
+    records as ``registered_by`` and ``received_level``."""
+    rows = await conn.execute(
+        select(staff_table.c.username, staff_table.c.id, org_unit.c.region_codes).join(
+            org_unit, org_unit.c.id == staff_table.c.org_unit_id
+        )
+    )
+    return {r.username: (str(r.id), desk_level(r.region_codes or ())) for r in rows}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.reference import categories
+from shared.reference import categories, regions
 
 ROLES: tuple[str, ...] = (
     "registrar",
@@ -155,6 +155,7 @@ _STAFF: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("sz.officer", "郑国强", "440300.petition", ("petition_officer",)),
     ("sz.analyst", "周文静", "440300.petition", ("analyst",)),
     ("sz.leader", "黄志明", "440300.gov", ("leader",)),
+    ("sz.registrar", "钟晓玲", "440300.petition", ("registrar",)),
     ("ba.registrar1", "陈丽", "440306.petition", ("registrar",)),
     ("ba.registrar2", "林小燕", "440306.petition", ("registrar",)),
     ("ba.officer1", "刘伟", "440306.petition", ("petition_officer",)),
@@ -187,3 +188,27 @@ def demo_staff() -> list[dict[str, Any]]:
         {"username": u, "display_name": n, "unit_code": unit, "roles": list(roles)}
         for u, n, unit, roles in _STAFF
     ]
+
+
+# The registrars at each demo petition office's reception desk (登记), by unit code.
+DESKS: dict[str, tuple[str, ...]] = {
+    "440300.petition": ("sz.registrar",),
+    "440306.petition": ("ba.registrar1", "ba.registrar2"),
+    "440304.petition": ("ft.registrar",),
+}
+CITY_DESK = "440300.petition"
+CITY_DESK_EVERY = 5  # one in five desk petitions of a district with a desk came to the city's
+
+
+def demo_desk(region_code: str, ordinal: int) -> str:
+    """The registrar (username) who registers the ``ordinal``-th demo letter or visit (0, 1 …,
+    counting desk petitions only), about ``region_code``: its district's petition office when
+    the demo has one (宝安, 福田), except every ``CITY_DESK_EVERY``-th, which the petitioners
+    took to the city's office (去市); the city's office for the districts with no demo office.
+    Deterministic, and within each registrar's jurisdiction."""
+    district = regions.district_of(region_code)
+    office = f"{district.code}.petition" if district is not None else CITY_DESK
+    if office not in DESKS or ordinal % CITY_DESK_EVERY == 0:
+        office = CITY_DESK
+    desk = DESKS[office]
+    return desk[(ordinal // CITY_DESK_EVERY) % len(desk)]

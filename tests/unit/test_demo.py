@@ -318,3 +318,31 @@ def test_demo_staff() -> None:
     # callers get their own copies
     staff[0]["roles"].append("x")
     assert "x" not in demo_staff()[0]["roles"]
+
+
+def test_demo_desks(petitions: list[dict[str, Any]]) -> None:
+    """Every demo letter and visit is registered by a registrar of a desk whose unit covers
+    its region: mostly its district's office where the demo has one, some at the city's."""
+    from services.intake.registrar.service import desk_level
+    from shared.demo.staff import DESKS, demo_desk
+
+    staff = {s["username"]: s for s in demo_staff()}
+    units = {u["code"]: u for u in demo_org()}
+    for office, registrars in DESKS.items():
+        assert all(
+            staff[r]["unit_code"] == office and "registrar" in staff[r]["roles"] for r in registrars
+        )
+    assert desk_level(units["440300.petition"]["region_codes"]) == "city"
+    assert desk_level(units["440306.petition"]["region_codes"]) == "district"
+    desk = [p for p in petitions if p["source"] in ("letter", "visit")]
+    chosen = [demo_desk(p["region_code"], i) for i, p in enumerate(desk)]
+    assert chosen == [demo_desk(p["region_code"], i) for i, p in enumerate(desk)]
+    levels: Counter[str | None] = Counter()
+    for p, username in zip(desk, chosen, strict=True):
+        unit = units[staff[username]["unit_code"]]
+        assert any(regions.is_within(p["region_code"], c) for c in unit["region_codes"])
+        levels[desk_level(unit["region_codes"])] += 1
+    assert levels["city"] > 0 and levels["district"] > 0
+    # a 宝安 petition goes to 宝安's desk, except one in five, to the city's
+    baoan = [u for p, u in zip(desk, chosen, strict=True) if p["region_code"].startswith("440306")]
+    assert Counter(u == "sz.registrar" for u in baoan)[False] > len(baoan) // 2
