@@ -27,6 +27,7 @@ async def test_accept_notice_from_draft_to_delivery(settings: Settings, db: Data
                                params={"kind": "accept"}, headers=w.h("officer"))  # fmt: skip
         assert r.status_code == 200, r.text
         draft = r.json()["context"]
+        assert r.json()["warnings"] == []  # nothing it could not fill in
         assert draft["petitioner"] == "李四" and draft["matter"] == "小区物业乱收费"
         assert draft["handling_path"] == "claim" and draft["accepted_on"] and draft["due_on"]
         draft["contact"] = "0755-00000000"

@@ -112,8 +112,9 @@ def draft_context(
     org: OrgDirectory,
     name: str | None,
     handle_due: datetime | None = None,
-) -> dict[str, Any]:
-    """What the system already knows for a notice of ``kind``; staff complete the rest."""
+) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """What the system already knows for a notice of ``kind`` (staff complete the rest), and
+    warnings about what it could not fill in as it stands (``field``, ``code``, ``message``)."""
     unit = org.get(principal.org_unit_id)
     lead = org.get(row["lead_unit_id"])
     context: dict[str, Any] = {
@@ -121,11 +122,25 @@ def draft_context(
         "petitioner": name or "信访人",
         "matter": row["title"],
     }
+    warnings: list[dict[str, str]] = []
     if kind == "accept":
+        accepted_on, due_on = _day(row["accepted_at"]), _day(handle_due or row["due_at"])
+        if accepted_on and due_on and due_on <= accepted_on:
+            # the handling clock ran out before acceptance (a clock from receipt, such as a
+            # 12345 order's): a notice must not state a past deadline, so staff decide it
+            warnings.append(
+                {
+                    "field": "context.due_on",
+                    "code": "deadline_passed",
+                    "message": f"办结期限 {due_on} 已早于受理日期，请核定后填写 / the handling "
+                    f"deadline {due_on} is not after the acceptance date: set it before issuing",
+                }
+            )
+            due_on = None
         context.update(
             handling_unit=lead.name if lead else (unit.name if unit else ""),
-            accepted_on=_day(row["accepted_at"]),
-            due_on=_day(handle_due or row["due_at"]),
+            accepted_on=accepted_on,
+            due_on=due_on,
             handling_path=row["handling_path"],
         )
     elif kind in ("assign", "transfer"):
@@ -133,7 +148,7 @@ def draft_context(
     elif kind == "reply":
         superior = org.superior_body(row["lead_unit_id"]) if row["lead_unit_id"] else None
         context.update(review_body=superior.name if superior else None)
-    return {k: v for k, v in context.items() if v is not None}
+    return {k: v for k, v in context.items() if v is not None}, warnings
 
 
 @router.get(
@@ -162,9 +177,8 @@ async def notice_draft(
     name = None
     if principal.can_unmask() and row["pii"] and not row["anonymous"]:
         name = open_pii(keys_for(settings).ring, row["pii"]).get("name")
-    return _json(
-        {"kind": kind, "context": draft_context(kind, row, principal, org, name, handle_due)}
-    )
+    context, warnings = draft_context(kind, row, principal, org, name, handle_due)
+    return _json({"kind": kind, "context": context, "warnings": warnings})
 
 
 @router.post(
