@@ -72,8 +72,9 @@ async def _check_demo_desks(settings: Settings, db: Database) -> None:
         city = who[stored[e["case_id"]]] == "sz.registrar"
         assert e["received_level"] == ("city" if city else "district")
     # 去市 counts the city desk's visits only; a district desk's visit is in none of the three
-    levels = Counter(
-        visit_level({**e, "national_origin": False}) for e in desk if e["channel"] == "visit"
-    )
-    assert levels["city"] >= 1 and levels[None] >= 1, levels
-    assert set(levels) <= {"city", None}
+    # (which desks occur depends on the generator's draw, seeded by the petitions already
+    # there; that both levels occur is tested on demo_desk itself in tests/unit/test_demo.py)
+    for e in desk:
+        if e["channel"] == "visit":
+            level = visit_level({**e, "national_origin": False})
+            assert level == ("city" if e["received_level"] == "city" else None), e
