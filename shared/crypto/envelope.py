@@ -11,6 +11,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from shared.crypto.keys import DecryptionError, KeyRing, token_key_id
 
 __all__ = ["PII_AAD", "canonical_json", "open_pii", "seal_pii"]
@@ -26,6 +28,20 @@ def canonical_json(data: Mapping[str, Any]) -> bytes:
     ).encode("utf-8")
 
 
+def _canonical_strings(data: Mapping[str, Any]) -> bytes | None:
+    """``canonical_json`` of a flat mapping of strings to strings or None, several times
+    quicker (the usual envelope: a name, a phone, a code); byte for byte the same output.
+    None for anything else, or a string orjson refuses (a lone surrogate)."""
+    if type(data) is not dict or not all(
+        type(k) is str and (v is None or type(v) is str) for k, v in data.items()
+    ):
+        return None
+    try:
+        return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        return None
+
+
 def seal_pii(keyring: KeyRing, data: Mapping[str, Any]) -> dict[str, str]:
     """Encrypt ``data`` into a JSON-serialisable ``{"kid": key_id, "ct": token}`` envelope.
 
@@ -33,7 +49,7 @@ def seal_pii(keyring: KeyRing, data: Mapping[str, Any]) -> dict[str, str]:
     """
     if not isinstance(data, Mapping):
         raise TypeError(f"seal_pii expects a mapping, not {type(data).__name__}")
-    token = keyring.encrypt(canonical_json(data), PII_AAD)
+    token = keyring.encrypt(_canonical_strings(data) or canonical_json(data), PII_AAD)
     return {"kid": token_key_id(token), "ct": token}
 
 

@@ -73,8 +73,12 @@ def _decode_key(text: str) -> bytes:
         raise ValueError("not valid base64") from exc
 
 
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
 def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    # base64.urlsafe_b64encode without its Python layers: the same bytes
+    return binascii.b2a_base64(data, newline=False).translate(_URLSAFE).rstrip(b"=").decode("ascii")
 
 
 def _split_token(token: str | bytes) -> tuple[str, str, str]:
@@ -109,7 +113,7 @@ class KeyRing:
     token cannot be relabelled to another key id, even one holding the same key.
     """
 
-    __slots__ = ("_ciphers", "_current_id")
+    __slots__ = ("_ciphers", "_current", "_current_id", "_header", "_header_bytes")
 
     def __init__(self, keys: Iterable[tuple[str, bytes]]) -> None:
         ciphers: dict[str, AESGCM] = {}
@@ -132,6 +136,9 @@ class KeyRing:
             raise ValueError("a key ring needs at least one key")
         self._ciphers = ciphers
         self._current_id = current_id
+        self._current = ciphers[current_id]
+        self._header = f"{TOKEN_VERSION}.{current_id}."
+        self._header_bytes = self._header.encode("ascii")
 
     @classmethod
     def parse(cls, text: str) -> KeyRing:
@@ -187,12 +194,9 @@ class KeyRing:
 
     def encrypt(self, plaintext: bytes, aad: bytes = b"") -> str:
         """Encrypt with the current key; ``aad`` must be given again to decrypt."""
-        header = f"{TOKEN_VERSION}.{self._current_id}."
         nonce = os.urandom(NONCE_BYTES)
-        sealed = self._ciphers[self._current_id].encrypt(
-            nonce, plaintext, header.encode("ascii") + aad
-        )
-        return header + _b64url(nonce + sealed)
+        sealed = self._current.encrypt(nonce, plaintext, self._header_bytes + aad)
+        return self._header + _b64url(nonce + sealed)
 
     def decrypt(self, token: str | bytes, aad: bytes = b"") -> bytes:
         """Decrypt a token made by any key in the ring.
