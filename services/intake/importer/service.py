@@ -67,6 +67,19 @@ class _Batch:
     rejects: list[tuple[int, str | None, RowError]] = field(default_factory=list)
 
 
+class _NoBar:
+    """What ``run_import`` calls on its progress bar, doing nothing."""
+
+    def set_postfix(self, **_: Any) -> None:
+        pass
+
+    def update(self, _: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 def default_report_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}.import-errors.csv")
 
@@ -107,7 +120,11 @@ async def run_import(
     totals = {"rows_in": 0, "imported": 0, "repeated": 0, "enriched": 0, "rejected": 0}
     finished = True
     new_report = not resumed_after or not report.exists() or report.stat().st_size == 0
-    bar = tqdm(total=limit, unit="row", desc=path.name, disable=not progress)
+    # without a progress bar, no tqdm at all: even a disabled one sets up a multiprocessing
+    # lock on first use (about 60 ms of CPU)
+    bar: tqdm[Any] | _NoBar = (
+        tqdm(total=limit, unit="row", desc=path.name) if progress else _NoBar()
+    )
     try:
         with (
             heap.rare_collections(),
