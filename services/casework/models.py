@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Computed,
     Date,
     DateTime,
     Identity,
@@ -24,7 +25,7 @@ from sqlalchemy import (
     Text,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, BIT, JSONB, TSVECTOR, UUID
 
 from shared.bus.tables import bus_tables
 from shared.db import make_metadata
@@ -98,6 +99,13 @@ case = Table(
     Column("transfers", Integer, nullable=False, server_default=text("0")),
     Column("evaluation", JSONB),
     Column("search", TSVECTOR),
+    # one bit per lexeme of ``search`` (``search_plan.signature``), kept by PostgreSQL and
+    # carried in the newest-first index, so a search walking the newest cases tests it there
+    Column(
+        "search_sig",
+        BIT(1024),
+        Computed("casework.search_signature(search)", persisted=True),
+    ),
     # under supervision (督办): the earliest due time of its current supervisions, else NULL
     Column("supervision_due_at", DateTime(timezone=True)),
     # 领导包案: the leader who owns the case and the five 落实 (leader, lead unit, handler,
@@ -110,7 +118,12 @@ case = Table(
     Index("ix_case_lead_unit", "lead_unit_id", "status"),
     Index("ix_case_due_at", "due_at"),
     # the workbench's newest-first pages (keyset on updated_at, case_id)
-    Index("ix_case_updated_at", text("updated_at DESC"), text("case_id DESC")),
+    Index(
+        "ix_case_updated_at",
+        text("updated_at DESC"),
+        text("case_id DESC"),
+        postgresql_include=["search_sig"],
+    ),
     # the unit queue's co-unit side (协办) reads open cases only: an index of those alone, so
     # that PostgreSQL need not AND the co-units with the (unselective) status index
     Index(

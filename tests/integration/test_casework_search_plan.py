@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
-from services.casework.case import search_plan
+from services.casework.case import search, search_plan
 from shared.db import Database
 from shared.settings import Settings
 from tests.casework_world import BASE, World, casework_world
@@ -74,3 +75,63 @@ async def test_windows_give_the_plain_answer(
         # another jurisdiction sees none of it
         async with casework_world(settings, db) as other_w:
             assert await _walk(other_w, "officer", "噪音扰民", 2) == []
+
+
+async def test_the_signature_is_the_databases(settings: Settings, db: Database) -> None:
+    """``search_plan.signature`` sets the very bits ``casework.search_signature`` sets, so a
+    matching case is never passed over in the index; a case's stored signature holds the bits
+    of every query that finds it."""
+    texts = ["夜间施工噪音扰民，影响休息。", "Wi-Fi 信号差 5G 基站", "物业", "楼", "a'b\\\\c 引号"]
+    async with db.transaction("casework") as conn:
+        for t in texts:
+            lexemes = search.lexemes(t)
+            stored = await conn.scalar(
+                text("SELECT casework.search_signature(array_to_tsvector(:l))::text"),
+                {"l": lexemes},
+            )
+            assert stored == search_plan.signature(lexemes), t
+            assert stored.count("1") >= 1
+        assert await conn.scalar(
+            text("SELECT casework.search_signature(array_to_tsvector(CAST(:l AS text[])))::text"),
+            {"l": []},
+        ) == search_plan.signature([])
+    assert search_plan.signature(["楼:*"]) == "0" * search_plan.SIGNATURE_BITS
+    async with casework_world(settings, db) as w:
+        case_id = await w.register(title=PHRASE[0], content=PHRASE[1])
+        async with db.transaction("casework") as conn:
+            sig = await conn.scalar(
+                text('SELECT search_sig::text FROM casework."case" WHERE case_id = :c'),
+                {"c": case_id},
+            )
+        for q in ("噪音扰民", "施工 休息", "扰民"):
+            mask = search_plan.signature(search.query_terms(q))
+            assert all(s == "1" for s, m in zip(sig, mask, strict=True) if m == "1"), q
+
+
+async def test_a_window_that_holds_the_page_answers_alone(
+    settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The signature passes every match: a window holding a page of matches answers it
+    without a second window or the plain query."""
+    async with casework_world(settings, db) as w:
+        phrase = [await w.register(title=PHRASE[0], content=PHRASE[1]) for _ in range(5)]
+        for kind in (OTHER, NEAR, OTHER):
+            await w.register(title=kind[0], content=kind[1])
+        more: list[int] = []
+        real = search_plan.next_window
+
+        def spy(window: int, found: int, wanted: int) -> int:
+            more.append(found)
+            return real(window, found, wanted)
+
+        monkeypatch.setattr(search_plan, "next_window", spy)
+        monkeypatch.setattr(search_plan, "MIN_ROWS", 0)
+        monkeypatch.setattr(search_plan, "PROBE", 1000)
+        r = await w.client.get(
+            f"{BASE}/cases", params={"q": "噪音扰民", "limit": 4}, headers=w.h("officer")
+        )
+        assert r.status_code == 200, r.text
+        page = [x["case_id"] for x in r.json()["items"]]
+        assert len(page) == 4 and set(page) <= set(phrase) and r.json()["next_cursor"]
+        assert more == []  # the first window held the page (and one more match)
+        assert sorted(await _walk(w, "officer", "噪音扰民", 4)) == sorted(phrase)

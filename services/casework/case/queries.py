@@ -189,6 +189,7 @@ async def page(
                     _SUMMARY_COLUMNS,
                     base=case,
                     filters=conds,
+                    terms=search.query_terms(q),
                     matches=matches,
                     visible=lambda w: access.visible(principal, w),
                     order=order,

@@ -17,20 +17,27 @@ its matches are exactly the first page (every case outside it is older). If not 
 are rarer together than apart, or rare in the caller's scope — the page comes from the plain
 query (GIN index), which is right for rare words. Either way the answer is the same; only
 the cost differs; a wrong guess costs a few windows read, at most ``WINDOW`` cases each.
+
+A window is read from the newest-first index, which carries each case's lexeme signature
+(``search_sig``, migration ``20261124_1250_casework``): a case lacking one of the query's
+bits is passed over in the index, so the table is read only for the few cases that may match
+(at 1M cases, for 噪音扰民: 199 of the 4,642 newest instead of all of them).
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select, text
+from sqlalchemy import Select, String, cast, literal, select, text, true
+from sqlalchemy.dialects.postgresql import BIT
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 # cases read in updated_at order: a first probe, and at most this many in all
-PROBE = 500
-WINDOW = 20_000
+PROBE = 10_000
+WINDOW = 40_000
 # the window is tried when the plain query may fetch at least this many matching cases
 MIN_ROWS = 5_000
 STATS_SECONDS = 600.0
@@ -47,8 +54,10 @@ class TermStats:
     read_at: float
 
     def worth_a_window(self, terms: list[str]) -> bool:
-        """Several terms that may be common together. One term is estimated right (its own
-        share), and PostgreSQL plans it well by itself."""
+        """Several whole terms that may be common together. One term is estimated right (its
+        own share), and PostgreSQL plans it well by itself; its signature bit alone would
+        pass about a fifth of the cases (a case's lexemes set about 19 % of the bits), each
+        then read by key — measured slower than PostgreSQL's own ordered scan at 1M."""
         return sum(not t.endswith(":*") for t in terms) > 1 and (
             self.upper_share(terms) * self.rows >= MIN_ROWS
         )
@@ -102,11 +111,27 @@ def next_window(window: int, found: int, wanted: int) -> int:
     return min(WINDOW, max(2 * window, wanted * window * 2 // found))
 
 
+SIGNATURE_BITS = 1024
+
+
+def signature(terms: list[str]) -> str:
+    """The bits (as ``0``/``1`` text) that every case matching ``terms`` has set in its
+    ``search_sig``: the same bit per lexeme as ``casework.search_signature`` (the low ten bits
+    of the first four bytes of the lexeme's md5). A prefix term (``字:*``) sets none."""
+    bits = bytearray(b"0" * SIGNATURE_BITS)
+    for term in terms:
+        if not term.endswith(":*"):
+            digest = hashlib.md5(term.encode(), usedforsecurity=False).digest()
+            bits[int.from_bytes(digest[:4], "big") % SIGNATURE_BITS] = ord("1")
+    return bits.decode()
+
+
 def windowed(
     columns: list[Any],
     *,
     base: Any,
     filters: list[Any],
+    terms: list[str],
     matches: Any,
     visible: Any,
     order: list[Any],
@@ -116,28 +141,32 @@ def windowed(
     """The first ``limit`` cases among the newest ``window`` that pass ``filters``, match
     ``matches`` and are ``visible`` — an ordered scan that stops at ``limit``.
 
-    ``base`` is the case table; ``columns`` the page's columns of it; ``matches`` and
-    ``visible`` are callables taking the window (a subquery with the same column names).
+    The window is read from the newest-first index, which carries each case's signature:
+    a case whose signature lacks one of the query's bits cannot match and is passed over
+    there; only the others are read from the table (by key, one at a time, in the window's
+    order — ``OFFSET 0`` keeps PostgreSQL from turning that into a join of every match) and
+    tested for the words and the caller's scope. ``base`` is the case table; ``columns``
+    the page's columns of it; ``matches`` and ``visible`` are callables taking the table.
     """
-    needed = {c.name for c in columns} | {
-        "search",
-        "accusation",
-        "accused_paths",
-        "accused_staff",
-        "case_id",
-        "updated_at",
-    }
+    keys = [o.element.name for o in order]  # the order's columns, again on the window
     inner = (
-        select(*(base.c[n] for n in sorted(needed)))
+        select(*(base.c[k] for k in keys), base.c.search_sig)
         .where(*filters)
         .order_by(*order)
         .limit(window)
         .subquery("w")
     )
-    keys = [o.element.name for o in order]  # the order's columns, again on the window
+    mask = cast(literal(signature(terms), String), BIT(SIGNATURE_BITS))
+    row = (
+        select(*columns)
+        .where(base.c.case_id == inner.c.case_id, matches(base), visible(base))
+        .offset(0)
+        .lateral("c")
+    )
     return (
-        select(*(inner.c[c.name] for c in columns))
-        .where(matches(inner), visible(inner))
+        select(*(row.c[c.name] for c in columns))
+        .select_from(inner.join(row, true()))
+        .where(inner.c.search_sig.op("&")(mask) == mask)
         .order_by(*(inner.c[k].desc() for k in keys))
         .limit(limit)
     )
