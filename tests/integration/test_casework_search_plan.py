@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from services.casework.case import search, search_plan
+from services.casework.case import queries, search, search_plan
 from shared.db import Database
 from shared.settings import Settings
 from tests.casework_world import BASE, World, casework_world
@@ -45,18 +45,25 @@ async def test_windows_give_the_plain_answer(
             (phrase, other, near)[i % 3].append(case_id)
         hidden = await w.register(accusation=True, title=PHRASE[0], content=PHRASE[1])
 
-        windows: list[int] = []
-        real = search_plan.windowed
+        reads = 0  # windowed statements run
+        short: list[int] = []  # the sizes of the windows that ended short of a page
+        real_statement, real_next = queries._windowed_statement, search_plan.next_window
 
-        def spy(*args: Any, **kwargs: Any) -> Any:
-            windows.append(kwargs["window"])
-            return real(*args, **kwargs)
+        def statement_spy(shape: Any) -> Any:
+            nonlocal reads
+            reads += 1
+            return real_statement(shape)
 
-        monkeypatch.setattr(search_plan, "windowed", spy)
-        queries = ("噪音扰民", "物业 停车", "噪音 扰民", "不存在的词语")
+        def next_spy(window: int, found: int, wanted: int) -> int:
+            short.append(window)
+            return real_next(window, found, wanted)
+
+        monkeypatch.setattr(queries, "_windowed_statement", statement_spy)
+        monkeypatch.setattr(search_plan, "next_window", next_spy)
+        words = ("噪音扰民", "物业 停车", "噪音 扰民", "不存在的词语")
         monkeypatch.setattr(search_plan, "MIN_ROWS", 10**12)  # the plain query only
-        plain = {(q, n): await _walk(w, "officer", q, n) for q in queries for n in (1, 4, 25)}
-        assert windows == []
+        plain = {(q, n): await _walk(w, "officer", q, n) for q in words for n in (1, 4, 25)}
+        assert reads == 0
         assert sorted(plain[("噪音扰民", 25)]) == sorted(phrase)
         assert sorted(plain[("噪音 扰民", 25)]) == sorted(phrase + near)
         assert plain[("不存在的词语", 25)] == []
@@ -68,7 +75,8 @@ async def test_windows_give_the_plain_answer(
         monkeypatch.setattr(search_plan, "WINDOW", 12)
         for (q, n), expected in plain.items():
             assert await _walk(w, "officer", q, n) == expected, (q, n)
-        assert windows and set(windows) > {4}  # probes, and larger windows after them
+        assert reads > len(short) > 0  # some pages from a window, some after a short one
+        assert {4} < set(short)  # probes, and larger windows after them
         assert hidden not in await _walk(w, "officer", "噪音扰民", 1)
         # the discipline inspector sees the accusation, the same way in both plans
         assert await _walk(w, "discipline", "噪音扰民", 1) == [hidden]

@@ -18,10 +18,9 @@ from sqlalchemy import (
     Text,
     and_,
     any_,
-    cast,
+    bindparam,
     exists,
     false,
-    literal,
     not_,
     or_,
     select,
@@ -34,7 +33,7 @@ from services.casework.models import case, case_access
 from shared.api.errors import not_found
 from shared.identity.principal import Principal
 from shared.identity.roles import DISCIPLINE_INSPECTOR
-from shared.identity.scope import subtree_condition
+from shared.identity.scope import escape_like
 
 
 def _root(principal: Principal) -> str | None:
@@ -49,32 +48,61 @@ def own_paths(principal: Principal) -> list[str]:
     return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
 
 
-def not_accused(principal: Principal, rows: FromClause = case) -> ColumnElement[bool]:
-    """The caller is neither in an accused unit's subtree (one of their own paths is an
-    accused path) nor an accused person."""
-    return and_(
-        not_(rows.c.accused_paths.overlap(cast(own_paths(principal), ARRAY(Text)))),
-        not_(literal(principal.subject) == any_(rows.c.accused_staff)),
-    )
+def scope_kind(principal: Principal) -> str:
+    """What decides the shape of the caller's visibility condition: ``none`` (sees no case),
+    ``staff``, or ``discipline`` (a discipline inspector: accusations too, unless accused)."""
+    if _root(principal) is None:
+        return "none"
+    return "discipline" if principal.has_role(DISCIPLINE_INSPECTOR) else "staff"
 
 
-def visible(principal: Principal, rows: FromClause = case) -> ColumnElement[bool]:
-    """The condition on ``casework.case`` rows this caller may see. ``rows`` may be a
-    subquery of the case table that carries ``case_id``, ``accusation``, ``accused_paths``
-    and ``accused_staff``."""
-    root = _root(principal)
-    if root is None:
+def scope_params(principal: Principal) -> dict[str, Any]:
+    """The values of ``visible_to``'s parameters for this caller."""
+    return {
+        "scope_like": escape_like(_root(principal) or "") + "%",
+        "scope_own_paths": own_paths(principal),
+        "scope_subject": principal.subject,
+    }
+
+
+def visible_to(
+    kind: str, rows: FromClause = case, values: dict[str, Any] | None = None
+) -> ColumnElement[bool]:
+    """The condition on ``casework.case`` rows a caller of this ``scope_kind`` may see. The
+    caller's values (``scope_params``) are bound from ``values``, or left as parameters when
+    it is None, so that a statement built on it can be kept and run for any caller of the
+    kind. ``rows`` may be a subquery of the case table that carries ``case_id``,
+    ``accusation``, ``accused_paths`` and ``accused_staff``."""
+    if kind == "none":
         return false()
+
+    def param(name: str, type_: Any) -> Any:
+        if values is None:
+            return bindparam(name, type_=type_)
+        return bindparam(name, values[name], type_=type_)
+
     in_subtree = exists(
         select(1).where(
             case_access.c.case_id == rows.c.case_id,
-            subtree_condition(case_access.c.unit_path, root),
+            case_access.c.unit_path.like(param("scope_like", Text), escape="\\"),
         )
     )
+    # a discipline inspector sees an accusation unless in an accused unit's subtree (one of
+    # their own paths is an accused path) or accused in person
     accusation_ok = (
-        not_accused(principal, rows) if principal.has_role(DISCIPLINE_INSPECTOR) else false()
+        and_(
+            not_(rows.c.accused_paths.overlap(param("scope_own_paths", ARRAY(Text)))),
+            not_(param("scope_subject", Text) == any_(rows.c.accused_staff)),
+        )
+        if kind == "discipline"
+        else false()
     )
     return and_(in_subtree, or_(rows.c.accusation.is_(False), accusation_ok))
+
+
+def visible(principal: Principal, rows: FromClause = case) -> ColumnElement[bool]:
+    """``visible_to`` with this caller's values bound."""
+    return visible_to(scope_kind(principal), rows, scope_params(principal))
 
 
 async def load(

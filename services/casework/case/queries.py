@@ -5,12 +5,27 @@ from __future__ import annotations
 
 import base64
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import Text, and_, cast, exists, literal_column, or_, select, text, union_all
-from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    literal_column,
+    or_,
+    select,
+    text,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY, UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.casework.case import access, acts, oversight, search, search_plan, workflow
@@ -30,6 +45,7 @@ from services.casework.org import OrgDirectory
 from shared.api.errors import ApiError
 from shared.crypto import KeyRing, mask_name, mask_phone, open_pii
 from shared.identity.principal import Principal
+from shared.identity.scope import escape_like
 
 QUEUES = ("all", "mine", "unit", "to_sign", "due_soon", "overdue")
 _OPEN = sorted(workflow.OPEN)
@@ -112,122 +128,201 @@ async def page(
     """A page of a queue, newest activity first (due queues: soonest deadline first).
     ``supervised``: under a current supervision (督办) or not; ``leader_owned``: owned by a
     leader (领导包案) or not — each has a partial index for the newest-first pages."""
-    conds: list[Any] = []  # besides the caller's scope and the search words
     by_due = queue in ("due_soon", "overdue")
-    if queue == "mine":
-        try:
-            conds.append(case.c.handler_id == uuid.UUID(principal.subject))
-        except ValueError:
-            conds.append(literal_column("false"))
-    elif queue == "unit":
-        conds.append(case.c.status.in_(_OPEN))
-    elif queue == "to_sign":
-        conds.append(
-            exists(
-                select(1).where(
-                    assignment.c.case_id == case.c.case_id,
-                    assignment.c.unit_id == (principal.org_unit_id or ""),
-                    assignment.c.role == "lead",  # a co-unit (协办) helps; the lead signs
-                    assignment.c.state == "pending",
-                )
-            )
-        )
-    elif queue == "due_soon":
-        conds += [
-            case.c.due_at >= now,
-            case.c.due_at < now + timedelta(days=due_within_days),
-            case.c.status.in_(_OPEN),
-        ]
-    elif queue == "overdue":
-        conds += [case.c.due_at < now, case.c.status.in_(_OPEN)]
-    if supervised is not None:
-        conds.append(
-            case.c.supervision_due_at.isnot(None)
-            if supervised
-            else case.c.supervision_due_at.is_(None)
-        )
-    if leader_owned is not None:
-        conds.append(case.c.leader.isnot(None) if leader_owned else case.c.leader.is_(None))
-    if status:
-        conds.append(case.c.status == status)
-    if source:
-        conds.append(case.c.source == source)
-    if category:
-        conds.append(case.c.category_code.startswith(category, autoescape=True))
-    if region:
-        conds.append(case.c.region_code.startswith(region, autoescape=True))
+    values: dict[str, Any] = {"limit": limit + 1, **access.scope_params(principal)}
+    handler_ok = queue != "mine" or _is_uuid(principal.subject)
+    if queue == "mine" and handler_ok:
+        values["handler"] = uuid.UUID(principal.subject)
+    if queue == "to_sign":
+        values["unit"] = principal.org_unit_id or ""
+    if queue == "unit":
+        values["unit"] = principal.org_unit_id or ""
+        values["unit_array"] = [principal.org_unit_id or ""]
+    if queue in ("due_soon", "overdue"):
+        values["now"] = now
+        values["due_before"] = now + timedelta(days=due_within_days)
+    for name, value in (("status", status), ("source", source)):
+        if value:
+            values[name] = value
+    for name, value in (("category", category), ("region", region)):
+        if value:
+            values[name + "_like"] = escape_like(value) + "%"
     tsq = search.query(q) if q else None
     if q and tsq is None:
         raise ApiError(
             422, "empty_query", "检索词中没有可检索的文字", "nothing searchable in q", "q"
         )
-
-    def matches(rows: Any) -> Any:
-        return rows.c.search.op("@@")(cast(tsq, TSQUERY))
-
-    key = case.c.due_at if by_due else case.c.updated_at
+    if tsq is not None:
+        values["tsq"] = tsq
     if cursor:
         value, last_id = _decode(cursor)
         try:
-            at = datetime.fromisoformat(value)
-            last = uuid.UUID(last_id)
+            values["after_at"] = datetime.fromisoformat(value)
+            values["after_id"] = uuid.UUID(last_id)
         except (TypeError, ValueError):
             raise _bad_cursor() from None
+    shape = _Shape(
+        queue=queue,
+        handler_ok=handler_ok,
+        scope=access.scope_kind(principal),
+        status=bool(status),
+        source=bool(source),
+        category=bool(category),
+        region=bool(region),
+        supervised=supervised,
+        leader_owned=leader_owned,
+        cursor=bool(cursor),
+        search=tsq is not None,
+    )
+    if tsq is not None and queue in ("all", "mine") and q:
+        # common words: the newest cases in order, stopping at the page (see search_plan)
+        stats = await search_plan.term_stats(db)
+        terms = search.query_terms(q)
+        if stats.worth_a_window(terms):
+            values["mask"] = search_plan.signature(terms)
+            window = search_plan.PROBE
+            while window:
+                statement = _windowed_statement(shape)
+                found = (await db.execute(statement, {**values, "window": window})).mappings()
+                rows = found.all()
+                if len(rows) > limit:
+                    return _page_of(rows, limit, by_due)
+                window = search_plan.next_window(window, len(rows), limit + 1)
+    rows = (await db.execute(_page_statement(shape), values)).mappings().all()
+    return _page_of(rows, limit, by_due)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What decides a page statement's SQL; the request's values are its parameters, so the
+    statement of each shape is built once per process (``_page_statement``)."""
+
+    queue: str
+    handler_ok: bool  # the caller's subject is a staff id (the mine queue's key)
+    scope: str  # access.scope_kind
+    status: bool
+    source: bool
+    category: bool
+    region: bool
+    supervised: bool | None
+    leader_owned: bool | None
+    cursor: bool
+    search: bool
+
+
+def _conditions(shape: _Shape) -> tuple[list[Any], list[Any]]:
+    """The page's conditions besides the caller's scope and the search words, and its order."""
+    conds: list[Any] = []
+    by_due = shape.queue in ("due_soon", "overdue")
+    if shape.queue == "mine":
+        conds.append(
+            case.c.handler_id == bindparam("handler", type_=UUID(as_uuid=True))
+            if shape.handler_ok
+            else literal_column("false")
+        )
+    elif shape.queue == "unit":
+        conds.append(case.c.status.in_(_OPEN))
+    elif shape.queue == "to_sign":
+        conds.append(
+            exists(
+                select(1).where(
+                    assignment.c.case_id == case.c.case_id,
+                    assignment.c.unit_id == bindparam("unit", type_=Text),
+                    assignment.c.role == "lead",  # a co-unit (协办) helps; the lead signs
+                    assignment.c.state == "pending",
+                )
+            )
+        )
+    elif shape.queue == "due_soon":
+        conds += [
+            case.c.due_at >= bindparam("now", type_=DateTime(timezone=True)),
+            case.c.due_at < bindparam("due_before", type_=DateTime(timezone=True)),
+            case.c.status.in_(_OPEN),
+        ]
+    elif shape.queue == "overdue":
+        conds += [
+            case.c.due_at < bindparam("now", type_=DateTime(timezone=True)),
+            case.c.status.in_(_OPEN),
+        ]
+    if shape.supervised is not None:
+        conds.append(
+            case.c.supervision_due_at.isnot(None)
+            if shape.supervised
+            else case.c.supervision_due_at.is_(None)
+        )
+    if shape.leader_owned is not None:
+        conds.append(case.c.leader.isnot(None) if shape.leader_owned else case.c.leader.is_(None))
+    if shape.status:
+        conds.append(case.c.status == bindparam("status", type_=Text))
+    if shape.source:
+        conds.append(case.c.source == bindparam("source", type_=Text))
+    if shape.category:
+        conds.append(case.c.category_code.like(bindparam("category_like", type_=Text), "\\"))
+    if shape.region:
+        conds.append(case.c.region_code.like(bindparam("region_like", type_=Text), "\\"))
+    key = case.c.due_at if by_due else case.c.updated_at
+    if shape.cursor:
+        at = bindparam("after_at", type_=DateTime(timezone=True))
+        last = bindparam("after_id", type_=UUID(as_uuid=True))
         conds.append(
             or_(key > at, and_(key == at, case.c.case_id > last))
             if by_due
             else or_(key < at, and_(key == at, case.c.case_id < last))
         )
     order = [key.asc(), case.c.case_id.asc()] if by_due else [key.desc(), case.c.case_id.desc()]
-    if tsq is not None and queue in ("all", "mine") and q:
-        # common words: the newest cases in order, stopping at the page (see search_plan)
-        stats = await search_plan.term_stats(db)
-        if stats.worth_a_window(search.query_terms(q)):
-            window = search_plan.PROBE
-            while window:
-                statement = search_plan.windowed(
-                    _SUMMARY_COLUMNS,
-                    base=case,
-                    filters=conds,
-                    terms=search.query_terms(q),
-                    matches=matches,
-                    visible=lambda w: access.visible(principal, w),
-                    order=order,
-                    limit=limit + 1,
-                    window=window,
-                )
-                found = (await db.execute(statement)).mappings().all()
-                if len(found) > limit:
-                    return _page_of(found, limit, by_due)
-                window = search_plan.next_window(window, len(found), limit + 1)
-    conds.append(access.visible(principal))
-    if tsq is not None:
-        conds.append(matches(case))
-    if queue == "unit":
+    return conds, order
+
+
+def _matches(rows: Any) -> Any:
+    return rows.c.search.op("@@")(cast(bindparam("tsq", type_=Text), TSQUERY))
+
+
+@lru_cache(maxsize=256)
+def _windowed_statement(shape: _Shape) -> Any:
+    """A search page read through a window of the newest cases (``search_plan.windowed``);
+    parameters ``window`` and ``mask`` besides the page's."""
+    conds, order = _conditions(shape)
+    return search_plan.windowed(
+        _SUMMARY_COLUMNS,
+        base=case,
+        filters=conds,
+        matches=_matches,
+        visible=lambda rows: access.visible_to(shape.scope, rows),
+        order=order,
+        limit=bindparam("limit", type_=Integer),
+    )
+
+
+@lru_cache(maxsize=256)
+def _page_statement(shape: _Shape) -> Any:
+    """The page's one SELECT, within the caller's scope (``access.visible_to``)."""
+    conds, order = _conditions(shape)
+    conds.append(access.visible_to(shape.scope))
+    if shape.search:
+        conds.append(_matches(case))
+    if shape.queue == "unit":
         # the unit leads the case or helps with it: two ordered, limited scans (an index on
         # (lead_unit_id, updated_at) and the GIN index on co_unit_ids), merged — an OR of
         # the two would make PostgreSQL fetch and sort every case of the unit
-        unit = principal.org_unit_id or ""
         sides = [
-            case.c.lead_unit_id == unit,
-            case.c.co_unit_ids.contains(cast([unit], ARRAY(Text))),
+            case.c.lead_unit_id == bindparam("unit", type_=Text),
+            case.c.co_unit_ids.contains(bindparam("unit_array", type_=ARRAY(Text))),
         ]
         pages = [
-            select(case.c.case_id).where(side, *conds).order_by(*order).limit(limit + 1)
+            select(case.c.case_id)
+            .where(side, *conds)
+            .order_by(*order)
+            .limit(bindparam("limit", type_=Integer))
             for side in sides
         ]
         merged = union_all(*(p.subquery().select() for p in pages)).subquery()
         conds = [case.c.case_id.in_(select(merged.c.case_id))]
-    rows = (
-        (
-            await db.execute(
-                select(*_SUMMARY_COLUMNS).where(*conds).order_by(*order).limit(limit + 1)
-            )
-        )
-        .mappings()
-        .all()
+    return (
+        select(*_SUMMARY_COLUMNS)
+        .where(*conds)
+        .order_by(*order)
+        .limit(bindparam("limit", type_=Integer))
     )
-    return _page_of(rows, limit, by_due)
 
 
 def _page_of(rows: Any, limit: int, by_due: bool) -> CasePage:

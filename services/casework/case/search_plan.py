@@ -31,7 +31,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, String, cast, literal, select, text, true
+from sqlalchemy import Integer, Select, String, bindparam, cast, select, text, true
 from sqlalchemy.dialects.postgresql import BIT
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -131,32 +131,31 @@ def windowed(
     *,
     base: Any,
     filters: list[Any],
-    terms: list[str],
     matches: Any,
     visible: Any,
     order: list[Any],
-    limit: int,
-    window: int = WINDOW,
+    limit: Any,
 ) -> Select[Any]:
-    """The first ``limit`` cases among the newest ``window`` that pass ``filters``, match
+    """The first ``limit`` cases among the newest ``:window`` that pass ``filters``, match
     ``matches`` and are ``visible`` — an ordered scan that stops at ``limit``.
 
     The window is read from the newest-first index, which carries each case's signature:
-    a case whose signature lacks one of the query's bits cannot match and is passed over
-    there; only the others are read from the table (by key, one at a time, in the window's
-    order — ``OFFSET 0`` keeps PostgreSQL from turning that into a join of every match) and
-    tested for the words and the caller's scope. ``base`` is the case table; ``columns``
-    the page's columns of it; ``matches`` and ``visible`` are callables taking the table.
+    a case whose signature lacks one of the query's bits (parameter ``mask``: ``signature``
+    of the query's terms) cannot match and is passed over there; only the others are read
+    from the table (by key, one at a time, in the window's order — ``OFFSET 0`` keeps
+    PostgreSQL from turning that into a join of every match) and tested for the words and
+    the caller's scope. ``base`` is the case table; ``columns`` the page's columns of it;
+    ``matches`` and ``visible`` are callables taking the table.
     """
     keys = [o.element.name for o in order]  # the order's columns, again on the window
     inner = (
         select(*(base.c[k] for k in keys), base.c.search_sig)
         .where(*filters)
         .order_by(*order)
-        .limit(window)
+        .limit(bindparam("window", type_=Integer))
         .subquery("w")
     )
-    mask = cast(literal(signature(terms), String), BIT(SIGNATURE_BITS))
+    mask = cast(bindparam("mask", type_=String), BIT(SIGNATURE_BITS))
     row = (
         select(*columns)
         .where(base.c.case_id == inner.c.case_id, matches(base), visible(base))
