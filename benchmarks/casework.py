@@ -818,8 +818,11 @@ async def sweep_run(settings: Settings, url: str) -> dict[str, Any]:
 
 READING = (
     "How to read this. Every page is one SELECT (no related rows loaded one at a time), except "
-    "a search of several common terms, which reads windows of the newest cases and may fall "
-    "back to the GIN query (`case/search_plan.py`; the SQL baseline runs the same statements). "
+    "a search of several common terms, which reads windows of the newest cases — testing each "
+    "case's lexeme signature in the newest-first index (an index-only scan) and reading from "
+    "the table only the cases it passes — and may fall back to the GIN query "
+    "(`case/search_plan.py`; the SQL baseline runs the same statements). The seeded table is "
+    "vacuumed, so every page is all-visible and the index-only scan visits no heap page. "
     "The HTTP request adds a JWT check, the session check (one autocommit statement) and the "
     "page's statement. Where the SQL alone is fast and HTTP is not, the bound is the API "
     "process, not the query: GET /healthz (no database at all) in the first row is the ceiling "
