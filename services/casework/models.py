@@ -15,9 +15,9 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
-    Computed,
     Date,
     DateTime,
+    ForeignKey,
     Identity,
     Index,
     Integer,
@@ -99,13 +99,6 @@ case = Table(
     Column("transfers", Integer, nullable=False, server_default=text("0")),
     Column("evaluation", JSONB),
     Column("search", TSVECTOR),
-    # one bit per lexeme of ``search`` (``search_plan.signature``), kept by PostgreSQL and
-    # carried in the newest-first index, so a search walking the newest cases tests it there
-    Column(
-        "search_sig",
-        BIT(1024),
-        Computed("casework.search_signature(search)", persisted=True),
-    ),
     # under supervision (督办): the earliest due time of its current supervisions, else NULL
     Column("supervision_due_at", DateTime(timezone=True)),
     # 领导包案: the leader who owns the case and the five 落实 (leader, lead unit, handler,
@@ -118,12 +111,7 @@ case = Table(
     Index("ix_case_lead_unit", "lead_unit_id", "status"),
     Index("ix_case_due_at", "due_at"),
     # the workbench's newest-first pages (keyset on updated_at, case_id)
-    Index(
-        "ix_case_updated_at",
-        text("updated_at DESC"),
-        text("case_id DESC"),
-        postgresql_include=["search_sig"],
-    ),
+    Index("ix_case_updated_at", text("updated_at DESC"), text("case_id DESC")),
     # the unit queue's co-unit side (协办) reads open cases only: an index of those alone, so
     # that PostgreSQL need not AND the co-units with the (unselective) status index
     Index(
@@ -193,6 +181,24 @@ case_history = Table(
 )
 
 # The org units a case is with (see the module docstring); scope = any row in one's subtree.
+# Each case's ``updated_at`` and a signature of its search lexemes (one bit per lexeme,
+# ``search_plan.signature``), kept by the trigger ``case_signature_kept`` on the case table
+# (migration 20261124_1340): a narrow table, so that a search window walks the newest cases
+# in its index alone (``search_plan.windowed``).
+case_signature = Table(
+    "case_signature",
+    metadata,
+    Column("case_id", UUID(as_uuid=True), ForeignKey("casework.case.case_id"), primary_key=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("search_sig", BIT(1024), nullable=False),
+    Index(
+        "ix_case_signature_updated",
+        text("updated_at DESC"),
+        text("case_id DESC"),
+        postgresql_include=["search_sig"],
+    ),
+)
+
 case_access = Table(
     "case_access",
     metadata,

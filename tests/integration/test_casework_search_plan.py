@@ -21,11 +21,13 @@ OTHER = ("物业乱收费", "物业公司多收停车费。")
 NEAR = ("噪音", "楼下商铺音响噪音很大，还有人扰民。")  # the words apart: not the phrase
 
 
-async def _walk(w: World, who: str, q: str, limit: int) -> list[str]:
+async def _walk(w: World, who: str, q: str, limit: int, **filters: str) -> list[str]:
     seen: list[str] = []
     cursor = None
     while True:
-        params: dict[str, Any] = {"q": q, "limit": limit, **({"cursor": cursor} if cursor else {})}
+        params: dict[str, Any] = {"q": q, "limit": limit, **filters}
+        if cursor:
+            params["cursor"] = cursor
         r = await w.client.get(f"{BASE}/cases", params=params, headers=w.h(who))
         assert r.status_code == 200, r.text
         seen += [x["case_id"] for x in r.json()["items"]]
@@ -49,10 +51,10 @@ async def test_windows_give_the_plain_answer(
         short: list[int] = []  # the sizes of the windows that ended short of a page
         real_statement, real_next = queries._windowed_statement, search_plan.next_window
 
-        def statement_spy(shape: Any) -> Any:
+        def statement_spy(*shape: Any) -> Any:
             nonlocal reads
             reads += 1
-            return real_statement(shape)
+            return real_statement(*shape)
 
         def next_spy(window: int, found: int, wanted: int) -> int:
             short.append(window)
@@ -63,6 +65,10 @@ async def test_windows_give_the_plain_answer(
         words = ("噪音扰民", "物业 停车", "噪音 扰民", "不存在的词语")
         monkeypatch.setattr(search_plan, "MIN_ROWS", 10**12)  # the plain query only
         plain = {(q, n): await _walk(w, "officer", q, n) for q in words for n in (1, 4, 25)}
+        # a filter on the case's own columns: the window is the case table's ordered scan
+        filtered = {
+            n: await _walk(w, "officer", "噪音扰民", n, status="registered") for n in (1, 4)
+        }
         assert reads == 0
         assert sorted(plain[("噪音扰民", 25)]) == sorted(phrase)
         assert sorted(plain[("噪音 扰民", 25)]) == sorted(phrase + near)
@@ -75,6 +81,9 @@ async def test_windows_give_the_plain_answer(
         monkeypatch.setattr(search_plan, "WINDOW", 12)
         for (q, n), expected in plain.items():
             assert await _walk(w, "officer", q, n) == expected, (q, n)
+        assert filtered[4] and sorted(filtered[4]) == sorted(phrase)
+        for n, expected in filtered.items():
+            assert await _walk(w, "officer", "噪音扰民", n, status="registered") == expected, n
         assert reads > len(short) > 0  # some pages from a window, some after a short one
         assert {4} < set(short)  # probes, and larger windows after them
         assert hidden not in await _walk(w, "officer", "噪音扰民", 1)
@@ -108,12 +117,40 @@ async def test_the_signature_is_the_databases(settings: Settings, db: Database) 
         case_id = await w.register(title=PHRASE[0], content=PHRASE[1])
         async with db.transaction("casework") as conn:
             sig = await conn.scalar(
-                text('SELECT search_sig::text FROM casework."case" WHERE case_id = :c'),
+                text("SELECT search_sig::text FROM casework.case_signature WHERE case_id = :c"),
                 {"c": case_id},
             )
         for q in ("噪音扰民", "施工 休息", "扰民"):
-            mask = search_plan.signature(search.query_terms(q))
-            assert all(s == "1" for s, m in zip(sig, mask, strict=True) if m == "1"), q
+            bits = search_plan.signature_bits(search.query_terms(q))
+            assert bits and all(sig[b] == "1" for b in bits), q
+        # the trigger follows the case: a new updated_at moves the row, new lexemes re-sign it
+        same = "SELECT s.updated_at = c.updated_at AND s.search_sig::text = :sig FROM "
+        same += 'casework.case_signature s JOIN casework."case" c USING (case_id) '
+        same += "WHERE case_id = :c"
+        async with db.transaction("casework") as conn:
+            await conn.execute(
+                text(
+                    "UPDATE casework.\"case\" SET updated_at = updated_at + interval '1 hour' "
+                    "WHERE case_id = :c"
+                ),
+                {"c": case_id},
+            )
+            assert await conn.scalar(text(same), {"c": case_id, "sig": sig})
+            await conn.execute(
+                text(
+                    "UPDATE casework.\"case\" SET search = array_to_tsvector(ARRAY['新词']) "
+                    "WHERE case_id = :c"
+                ),
+                {"c": case_id},
+            )
+            new_sig = search_plan.signature(["新词"])
+            assert await conn.scalar(text(same), {"c": case_id, "sig": new_sig})
+            assert await conn.scalar(
+                text(
+                    'SELECT (SELECT count(*) FROM casework."case") = '
+                    "(SELECT count(*) FROM casework.case_signature)"
+                )
+            )
 
 
 async def test_a_window_that_holds_the_page_answers_alone(

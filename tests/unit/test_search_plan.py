@@ -29,3 +29,15 @@ def test_the_partial_indexes_cover_the_open_states() -> None:
     from services.casework.models import OPEN_STATUSES
 
     assert sorted(OPEN_STATUSES) == sorted(workflow.OPEN)
+
+
+def test_rare_terms_are_tested_first() -> None:
+    stats = search_plan.TermStats({"噪音": 0.07, "音扰": 0.027, "扰民": 0.078}, 0.003, 1e6, 0)
+    assert stats.rarest_first(["噪音", "音扰", "扰民", "业电"]) == ["业电", "音扰", "噪音", "扰民"]
+
+
+def test_signature_bits_are_distinct_and_skip_prefixes() -> None:
+    bits = search_plan.signature_bits(["噪音", "音扰", "噪音", "楼:*"])
+    assert len(bits) == 2 and all(0 <= b < search_plan.SIGNATURE_BITS for b in bits)
+    text_bits = search_plan.signature(["噪音", "音扰"])
+    assert [i for i, c in enumerate(text_bits) if c == "1"] == sorted(bits)

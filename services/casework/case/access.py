@@ -65,6 +65,44 @@ def scope_params(principal: Principal) -> dict[str, Any]:
     }
 
 
+def _param(name: str, type_: Any, values: dict[str, Any] | None) -> Any:
+    if values is None:
+        return bindparam(name, type_=type_)
+    return bindparam(name, values[name], type_=type_)
+
+
+def in_subtree(
+    kind: str, rows: FromClause = case, values: dict[str, Any] | None = None
+) -> ColumnElement[bool]:
+    """The first half of ``visible_to``: one of the case's units lies in the caller's org
+    subtree. ``rows`` need only carry ``case_id``."""
+    if kind == "none":
+        return false()
+    return exists(
+        select(1).where(
+            case_access.c.case_id == rows.c.case_id,
+            case_access.c.unit_path.like(_param("scope_like", Text, values), escape="\\"),
+        )
+    )
+
+
+def accusation_allowed(
+    kind: str, rows: FromClause = case, values: dict[str, Any] | None = None
+) -> ColumnElement[bool]:
+    """The second half of ``visible_to``: the case is no accusation, or the caller is a
+    discipline inspector neither in an accused unit's subtree (one of their own paths is an
+    accused path) nor accused in person."""
+    if kind != "discipline":
+        return rows.c.accusation.is_(False)
+    return or_(
+        rows.c.accusation.is_(False),
+        and_(
+            not_(rows.c.accused_paths.overlap(_param("scope_own_paths", ARRAY(Text), values))),
+            not_(_param("scope_subject", Text, values) == any_(rows.c.accused_staff)),
+        ),
+    )
+
+
 def visible_to(
     kind: str, rows: FromClause = case, values: dict[str, Any] | None = None
 ) -> ColumnElement[bool]:
@@ -75,29 +113,7 @@ def visible_to(
     ``accusation``, ``accused_paths`` and ``accused_staff``."""
     if kind == "none":
         return false()
-
-    def param(name: str, type_: Any) -> Any:
-        if values is None:
-            return bindparam(name, type_=type_)
-        return bindparam(name, values[name], type_=type_)
-
-    in_subtree = exists(
-        select(1).where(
-            case_access.c.case_id == rows.c.case_id,
-            case_access.c.unit_path.like(param("scope_like", Text), escape="\\"),
-        )
-    )
-    # a discipline inspector sees an accusation unless in an accused unit's subtree (one of
-    # their own paths is an accused path) or accused in person
-    accusation_ok = (
-        and_(
-            not_(rows.c.accused_paths.overlap(param("scope_own_paths", ARRAY(Text)))),
-            not_(param("scope_subject", Text) == any_(rows.c.accused_staff)),
-        )
-        if kind == "discipline"
-        else false()
-    )
-    return and_(in_subtree, or_(rows.c.accusation.is_(False), accusation_ok))
+    return and_(in_subtree(kind, rows, values), accusation_allowed(kind, rows, values))
 
 
 def visible(principal: Principal, rows: FromClause = case) -> ColumnElement[bool]:

@@ -40,7 +40,7 @@ from services.casework.case.schemas import (
     PriorCase,
     SupervisionView,
 )
-from services.casework.models import assignment, case, case_clock, case_history
+from services.casework.models import assignment, case, case_clock, case_history, case_signature
 from services.casework.org import OrgDirectory
 from shared.api.errors import ApiError
 from shared.crypto import KeyRing, mask_name, mask_phone, open_pii
@@ -179,10 +179,12 @@ async def page(
         stats = await search_plan.term_stats(db)
         terms = search.query_terms(q)
         if stats.worth_a_window(terms):
-            values["mask"] = search_plan.signature(terms)
+            bits = search_plan.signature_bits(stats.rarest_first(terms))
+            bits = bits[: search_plan.TESTED_BITS]
+            values |= {f"bit{i}": b for i, b in enumerate(bits)}
             window = search_plan.PROBE
             while window:
-                statement = _windowed_statement(shape)
+                statement = _windowed_statement(shape, len(bits))
                 found = (await db.execute(statement, {**values, "window": window})).mappings()
                 rows = found.all()
                 if len(rows) > limit:
@@ -200,14 +202,21 @@ class _Shape:
     queue: str
     handler_ok: bool  # the caller's subject is a staff id (the mine queue's key)
     scope: str  # access.scope_kind
-    status: bool
-    source: bool
-    category: bool
-    region: bool
-    supervised: bool | None
-    leader_owned: bool | None
     cursor: bool
     search: bool
+    # filters on the case's own columns
+    status: bool = False
+    source: bool = False
+    category: bool = False
+    region: bool = False
+    supervised: bool | None = None
+    leader_owned: bool | None = None
+
+    @property
+    def filtered(self) -> bool:
+        """Filters on the case's own columns (the cursor aside)."""
+        flags = (self.status, self.source, self.category, self.region)
+        return any(flags) or self.supervised is not None or self.leader_owned is not None
 
 
 def _conditions(shape: _Shape) -> tuple[list[Any], list[Any]]:
@@ -262,15 +271,18 @@ def _conditions(shape: _Shape) -> tuple[list[Any], list[Any]]:
         conds.append(case.c.region_code.like(bindparam("region_like", type_=Text), "\\"))
     key = case.c.due_at if by_due else case.c.updated_at
     if shape.cursor:
-        at = bindparam("after_at", type_=DateTime(timezone=True))
-        last = bindparam("after_id", type_=UUID(as_uuid=True))
-        conds.append(
-            or_(key > at, and_(key == at, case.c.case_id > last))
-            if by_due
-            else or_(key < at, and_(key == at, case.c.case_id < last))
-        )
+        conds.append(_after(key, case.c.case_id, ascending=by_due))
     order = [key.asc(), case.c.case_id.asc()] if by_due else [key.desc(), case.c.case_id.desc()]
     return conds, order
+
+
+def _after(key: Any, case_id: Any, *, ascending: bool) -> Any:
+    """The keyset cursor: the cases after (``:after_at``, ``:after_id``) in the page's order."""
+    at = bindparam("after_at", type_=DateTime(timezone=True))
+    last = bindparam("after_id", type_=UUID(as_uuid=True))
+    if ascending:
+        return or_(key > at, and_(key == at, case_id > last))
+    return or_(key < at, and_(key == at, case_id < last))
 
 
 def _matches(rows: Any) -> Any:
@@ -278,18 +290,40 @@ def _matches(rows: Any) -> Any:
 
 
 @lru_cache(maxsize=256)
-def _windowed_statement(shape: _Shape) -> Any:
-    """A search page read through a window of the newest cases (``search_plan.windowed``);
-    parameters ``window`` and ``mask`` besides the page's."""
+def _windowed_statement(shape: _Shape, bits: int) -> Any:
+    """A search page read through a window of the newest cases (``search_plan``); parameters
+    ``window`` and ``bit0`` … ``bit{bits - 1}`` besides the page's. Without filters on the
+    case's own columns, the window is read from ``case_signature``'s index, testing those
+    bits there; with them, from the case table."""
+    limit = bindparam("limit", type_=Integer)
+
+    def visible(rows: Any) -> Any:
+        return access.visible_to(shape.scope, rows)
+
+    if shape.queue == "all" and not shape.filtered:
+        sig = case_signature
+        return search_plan.signed_window(
+            _SUMMARY_COLUMNS,
+            base=case,
+            signatures=sig,
+            after=_after(sig.c.updated_at, sig.c.case_id, ascending=False)
+            if shape.cursor
+            else None,
+            bits=bits,
+            in_scope=lambda rows: access.in_subtree(shape.scope, rows),
+            matches=_matches,
+            visible=lambda rows: access.accusation_allowed(shape.scope, rows),
+            limit=limit,
+        )
     conds, order = _conditions(shape)
     return search_plan.windowed(
         _SUMMARY_COLUMNS,
         base=case,
         filters=conds,
         matches=_matches,
-        visible=lambda rows: access.visible_to(shape.scope, rows),
+        visible=visible,
         order=order,
-        limit=bindparam("limit", type_=Integer),
+        limit=limit,
     )
 
 

@@ -18,10 +18,13 @@ are rarer together than apart, or rare in the caller's scope — the page comes 
 query (GIN index), which is right for rare words. Either way the answer is the same; only
 the cost differs; a wrong guess costs a few windows read, at most ``WINDOW`` cases each.
 
-A window is read from the newest-first index, which carries each case's lexeme signature
-(``search_sig``, migration ``20261124_1250_casework``): a case lacking one of the query's
-bits is passed over in the index, so the table is read only for the few cases that may match
-(at 1M cases, for 噪音扰民: 199 of the 4,642 newest instead of all of them).
+Without filters on the case's own columns (the workbench's "all" with at most a cursor), a
+window is read from the index of ``case_signature`` — a narrow table of each case's
+``updated_at`` and lexeme signature, kept by a trigger (migration ``20261124_1340_casework``)
+— and a case lacking one of the query's bits is passed over in the index, so the case table
+is read only for the few cases that may match (at 1M cases, for 噪音扰民: 199 of the 4,642
+newest instead of all of them). With such filters (the handler's own queue, a status …) the
+window is the case table's own ordered scan through the index that serves the filters.
 """
 
 from __future__ import annotations
@@ -31,8 +34,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, Select, String, bindparam, cast, select, text, true
-from sqlalchemy.dialects.postgresql import BIT
+from sqlalchemy import Integer, Select, bindparam, func, select, text, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 # cases read in updated_at order: a first probe, and at most this many in all
@@ -61,6 +63,11 @@ class TermStats:
         return sum(not t.endswith(":*") for t in terms) > 1 and (
             self.upper_share(terms) * self.rows >= MIN_ROWS
         )
+
+    def rarest_first(self, terms: list[str]) -> list[str]:
+        """``terms`` from the rarest to the most common (a rare term's signature bit turns
+        most cases away at the first test)."""
+        return sorted(terms, key=lambda t: self.shares.get(t, self.floor))
 
     def upper_share(self, terms: list[str]) -> float:
         """The most a case share matching every term can be: the rarest term's share. A
@@ -112,18 +119,82 @@ def next_window(window: int, found: int, wanted: int) -> int:
 
 
 SIGNATURE_BITS = 1024
+# a window tests at most this many of the query's bits (each one passes about a fifth of the
+# cases that lack the words; four pass about one in six hundred)
+TESTED_BITS = 4
 
 
-def signature(terms: list[str]) -> str:
-    """The bits (as ``0``/``1`` text) that every case matching ``terms`` has set in its
-    ``search_sig``: the same bit per lexeme as ``casework.search_signature`` (the low ten bits
-    of the first four bytes of the lexeme's md5). A prefix term (``字:*``) sets none."""
-    bits = bytearray(b"0" * SIGNATURE_BITS)
+def signature_bits(terms: list[str]) -> list[int]:
+    """The distinct bits that every case matching ``terms`` has set in its
+    ``case_signature.search_sig``: the same bit per lexeme as ``casework.search_signature``
+    (the low ten bits of the first four bytes of the lexeme's md5). A prefix term (``字:*``)
+    sets none."""
+    bits: dict[int, None] = {}
     for term in terms:
         if not term.endswith(":*"):
             digest = hashlib.md5(term.encode(), usedforsecurity=False).digest()
-            bits[int.from_bytes(digest[:4], "big") % SIGNATURE_BITS] = ord("1")
-    return bits.decode()
+            bits[int.from_bytes(digest[:4], "big") % SIGNATURE_BITS] = None
+    return list(bits)
+
+
+def signature(terms: list[str]) -> str:
+    """``signature_bits`` as the signature's ``0``/``1`` text."""
+    text_bits = bytearray(b"0" * SIGNATURE_BITS)
+    for bit in signature_bits(terms):
+        text_bits[bit] = ord("1")
+    return text_bits.decode()
+
+
+def signed_window(
+    columns: list[Any],
+    *,
+    base: Any,
+    signatures: Any,
+    after: Any,
+    bits: int,
+    in_scope: Any,
+    matches: Any,
+    visible: Any,
+    limit: Any,
+) -> Select[Any]:
+    """The first ``limit`` cases among the newest ``:window`` (after the cursor condition
+    ``after``, on ``signatures``' columns, if any) that match ``matches`` and are ``visible``
+    — an ordered scan that stops at ``limit``.
+
+    The window is read from the index of ``signatures`` (``case_signature``: each case's
+    ``updated_at`` and lexeme signature): a case lacking one of the query's ``bits`` bits
+    (parameters ``bit0`` …, from ``signature_bits``) cannot match and is passed over there —
+    each bit read alone, the first missing one deciding. The others are checked against the
+    caller's scope by their key (``in_scope``, taking the window: ``case_id``), and only those
+    in it are read from the case table (by key, one at a time, in the window's order —
+    ``OFFSET 0`` keeps PostgreSQL from turning that into a join of every match) and tested
+    for the words and the rest of the caller's visibility (``visible``). ``columns`` are the
+    page's columns of ``base`` (the case table); ``matches`` and ``visible`` take that table.
+    """
+    inner = (
+        select(signatures.c.updated_at, signatures.c.case_id, signatures.c.search_sig)
+        .where(*([after] if after is not None else []))
+        .order_by(signatures.c.updated_at.desc(), signatures.c.case_id.desc())
+        .limit(bindparam("window", type_=Integer))
+        .subquery("w")
+    )
+    row = (
+        select(*columns)
+        .where(base.c.case_id == inner.c.case_id, matches(base), visible(base))
+        .offset(0)
+        .lateral("c")
+    )
+    has_bits = [
+        func.get_bit(inner.c.search_sig, bindparam(f"bit{i}", type_=Integer)) == 1
+        for i in range(bits)
+    ]
+    return (
+        select(*(row.c[c.name] for c in columns))
+        .select_from(inner.join(row, true()))
+        .where(*has_bits, in_scope(inner))
+        .order_by(inner.c.updated_at.desc(), inner.c.case_id.desc())
+        .limit(limit)
+    )
 
 
 def windowed(
@@ -136,36 +207,33 @@ def windowed(
     order: list[Any],
     limit: Any,
 ) -> Select[Any]:
-    """The first ``limit`` cases among the newest ``:window`` that pass ``filters``, match
-    ``matches`` and are ``visible`` — an ordered scan that stops at ``limit``.
+    """The first ``limit`` cases among the newest ``:window`` of the case table that pass
+    ``filters`` (through whatever index serves them, such as the handler's queue), match
+    ``matches`` and are ``visible`` — an ordered scan that stops at ``limit``; for pages
+    with filters on the case's own columns, which ``signed_window`` cannot apply in its index.
 
-    The window is read from the newest-first index, which carries each case's signature:
-    a case whose signature lacks one of the query's bits (parameter ``mask``: ``signature``
-    of the query's terms) cannot match and is passed over there; only the others are read
-    from the table (by key, one at a time, in the window's order — ``OFFSET 0`` keeps
-    PostgreSQL from turning that into a join of every match) and tested for the words and
-    the caller's scope. ``base`` is the case table; ``columns`` the page's columns of it;
-    ``matches`` and ``visible`` are callables taking the table.
+    ``base`` is the case table; ``columns`` the page's columns of it; ``matches`` and
+    ``visible`` are callables taking the window (a subquery with the same column names).
     """
-    keys = [o.element.name for o in order]  # the order's columns, again on the window
+    needed = {c.name for c in columns} | {
+        "search",
+        "accusation",
+        "accused_paths",
+        "accused_staff",
+        "case_id",
+        "updated_at",
+    }
     inner = (
-        select(*(base.c[k] for k in keys), base.c.search_sig)
+        select(*(base.c[n] for n in sorted(needed)))
         .where(*filters)
         .order_by(*order)
         .limit(bindparam("window", type_=Integer))
         .subquery("w")
     )
-    mask = cast(bindparam("mask", type_=String), BIT(SIGNATURE_BITS))
-    row = (
-        select(*columns)
-        .where(base.c.case_id == inner.c.case_id, matches(base), visible(base))
-        .offset(0)
-        .lateral("c")
-    )
+    keys = [o.element.name for o in order]  # the order's columns, again on the window
     return (
-        select(*(row.c[c.name] for c in columns))
-        .select_from(inner.join(row, true()))
-        .where(inner.c.search_sig.op("&")(mask) == mask)
+        select(*(inner.c[c.name] for c in columns))
+        .where(matches(inner), visible(inner))
         .order_by(*(inner.c[k].desc() for k in keys))
         .limit(limit)
     )
