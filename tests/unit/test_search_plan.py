@@ -19,9 +19,13 @@ def test_the_rarest_term_bounds_the_share() -> None:
     assert stats.upper_share(["噪音", "音扰", "扰民"]) == 0.027
     assert stats.upper_share(["物业", "业电"]) == 0.003  # not common: below the floor
     assert stats.worth_a_window(["噪音", "音扰", "扰民"])
-    assert not stats.worth_a_window(["噪音"])  # one term: PostgreSQL estimates it right
+    assert stats.worth_a_window(["噪音"])  # one common word: its bit, in the signatures' index
+    assert not stats.worth_a_window(["噪音"], signed=False)  # PostgreSQL plans it well
+    assert not stats.worth_a_window(["业电"])  # a rare one: the GIN index
     assert not stats.worth_a_window(["业电", "物业"])  # at most 3,000 cases: the GIN index
-    assert not stats.worth_a_window(["楼:*", "噪音"])
+    assert stats.worth_a_window(["楼:*", "噪音"])  # the whole word sets a bit
+    assert not stats.worth_a_window(["楼:*", "噪音"], signed=False)
+    assert not stats.worth_a_window(["楼:*"])  # a prefix alone sets none
 
 
 def test_the_partial_indexes_cover_the_open_states() -> None:

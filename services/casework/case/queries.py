@@ -178,7 +178,7 @@ async def page(
         # common words: the newest cases in order, stopping at the page (see search_plan)
         stats = await search_plan.term_stats(db)
         terms = search.query_terms(q)
-        if stats.worth_a_window(terms):
+        if stats.worth_a_window(terms, signed=_signed(shape)):
             bits = search_plan.signature_bits(stats.rarest_first(terms))
             bits = bits[: search_plan.TESTED_BITS]
             values |= {f"bit{i}": b for i, b in enumerate(bits)}
@@ -289,6 +289,12 @@ def _matches(rows: Any) -> Any:
     return rows.c.search.op("@@")(cast(bindparam("tsq", type_=Text), TSQUERY))
 
 
+def _signed(shape: _Shape) -> bool:
+    """A search window of this shape is read from ``case_signature`` (no filters on the
+    case's own columns to apply while walking it)."""
+    return shape.queue == "all" and not shape.filtered
+
+
 @lru_cache(maxsize=256)
 def _windowed_statement(shape: _Shape, bits: int) -> Any:
     """A search page read through a window of the newest cases (``search_plan``); parameters
@@ -300,7 +306,7 @@ def _windowed_statement(shape: _Shape, bits: int) -> Any:
     def visible(rows: Any) -> Any:
         return access.visible_to(shape.scope, rows)
 
-    if shape.queue == "all" and not shape.filtered:
+    if _signed(shape):
         sig = case_signature
         return search_plan.signed_window(
             _SUMMARY_COLUMNS,
