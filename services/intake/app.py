@@ -35,4 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings=settings,
         title="Minsheng intake (受理入口)",
         description="Petitions in from every channel; the public tracking view.",
+        # its load is pushes (writes whose plans do not depend on the values); its reads look
+        # up by key, where PostgreSQL keeps planning each execution if that is cheaper
+        generic_plans=True,
     )

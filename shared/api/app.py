@@ -52,14 +52,16 @@ def create_service_app(
     description: str = "",
     on_startup: Extra | None = None,
     on_shutdown: Extra | None = None,
+    generic_plans: bool = False,
 ) -> FastAPI:
+    """One service's API. ``generic_plans``: see ``Database``."""
     cfg = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(service, cfg.log_level, cfg.log_json)
         cfg.check_for_production()
-        app.state.db = Database(cfg)
+        app.state.db = Database(cfg, generic_plans=generic_plans)
         if cfg.env == "prod":
             async with app.state.db.transaction(service) as conn:
                 await check_durability(conn)

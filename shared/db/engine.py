@@ -57,9 +57,17 @@ def transient_db_errors(exc: BaseException) -> bool:
 class Database:
     """Engines keyed by URL, so schemas that share a database share a pool."""
 
-    def __init__(self, settings: Settings, pool_size: int | None = None) -> None:
+    def __init__(
+        self, settings: Settings, pool_size: int | None = None, *, generic_plans: bool = False
+    ) -> None:
+        """``generic_plans``: let PostgreSQL keep a generic plan for a prepared statement when
+        it costs no more than planning each execution (its own default, ``auto``), for a
+        process whose statements are chiefly writes whose plans do not depend on the values
+        (intake's pushes: about ten statements each, every one planned again otherwise).
+        Without it, every execution is planned with its values (see below)."""
         self.settings = settings
         self.pool_size = pool_size or settings.db_pool_size
+        self.plan_cache_mode = "auto" if generic_plans else "force_custom_plan"
         self._engines: dict[str, AsyncEngine] = {}
 
     def engine(self, schema: str) -> AsyncEngine:
@@ -79,8 +87,8 @@ class Database:
                         "application_name": "minsheng",
                         # asyncpg prepares every statement; a generic plan cannot use the
                         # prefix index of a parameterised LIKE or judge a tsquery's
-                        # selectivity, so plan each execution with its values
-                        "plan_cache_mode": "force_custom_plan",
+                        # selectivity, so by default each execution is planned with its values
+                        "plan_cache_mode": self.plan_cache_mode,
                         # see Settings.db_parallel_workers
                         "max_parallel_workers_per_gather": str(self.settings.db_parallel_workers),
                     }

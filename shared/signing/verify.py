@@ -32,8 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import MetaData, Table, delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import MetaData, Table, TextClause, delete, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.api.errors import ApiError
@@ -49,7 +48,7 @@ from shared.signing.signature import (
     check_signature,
     header_names,
 )
-from shared.signing.tables import nonce_table
+from shared.signing.tables import NONCE_TABLE, nonce_table
 
 __all__ = [
     "MESSAGES",
@@ -215,19 +214,30 @@ async def remember_nonce(
     could pass; it carries the same signed body and so meets the same refusal.
 
     One statement decides atomically (``INSERT … ON CONFLICT DO UPDATE … WHERE`` the stored
-    one is older than the window ``RETURNING``): no row back means the nonce was fresh, so
-    it is a replay. Concurrent inserts of one nonce wait for each other on its key.
+    one is older than the window ``RETURNING``): no row back means it was accepted within
+    the window, so this is a replay. Concurrent inserts of one nonce wait for each other on its key.
     """
-    table = _nonces(schema)
     now = clock.now()
-    cutoff = now - timedelta(seconds=replay_seconds)
-    insert = pg_insert(table).values(partner=partner, key_id=key_id, nonce=nonce, accepted_at=now)
-    stmt = insert.on_conflict_do_update(
-        index_elements=[table.c.partner, table.c.key_id, table.c.nonce],
-        set_={"accepted_at": insert.excluded.accepted_at},
-        where=table.c.accepted_at < cutoff,
-    ).returning(table.c.nonce)
-    return (await db.execute(stmt)).first() is not None
+    params = {
+        "partner": partner,
+        "key_id": key_id,
+        "nonce": nonce,
+        "now": now,
+        "cutoff": now - timedelta(seconds=replay_seconds),
+    }
+    return (await db.execute(_remember_statement(schema), params)).first() is not None
+
+
+@lru_cache(maxsize=8)
+def _remember_statement(schema: str) -> TextClause:
+    """``remember_nonce``'s statement, built once per schema (schema names come from code):
+    building it for every request was a noticeable part of a signed push's CPU time."""
+    return text(
+        f"INSERT INTO {schema}.{NONCE_TABLE} AS n (partner, key_id, nonce, accepted_at) "  # noqa: S608
+        "VALUES (:partner, :key_id, :nonce, :now) "
+        "ON CONFLICT (partner, key_id, nonce) DO UPDATE SET accepted_at = excluded.accepted_at "
+        "WHERE n.accepted_at < :cutoff RETURNING n.nonce"
+    )
 
 
 async def verify_request(
