@@ -27,7 +27,6 @@ import csv
 import math
 import os
 import random
-import re
 import shutil
 import struct
 import subprocess
@@ -46,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import asyncpg
 import httpx
 
-from benchmarks.common import percentile, write
+from benchmarks.common import WRK, parse_wrk, percentile, write
 from minsheng.embedded import EmbeddedPostgres, EmbeddedRedis, free_port, port_open
 from shared.settings import Settings
 
@@ -602,28 +601,6 @@ async def http_load(
         out["items"] = len(body["items"])
         out["more"] = body.get("next_cursor") is not None
     return out
-
-
-WRK = shutil.which("wrk")
-_WRK_LINE = re.compile(r"^\s*(50|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s)\s*$")
-_UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-
-def parse_wrk(out: str, seconds: float) -> dict[str, Any]:
-    """Requests, errors, rate and the 50th / 99th latency percentiles of wrk's ``--latency``
-    report."""
-    got: dict[str, Any] = {"errors": 0}
-    for line in out.splitlines():
-        if m := _WRK_LINE.match(line):
-            got[f"p{m.group(1)}_ms"] = round(float(m.group(2)) * _UNIT_MS[m.group(3)], 2)
-        elif m := re.match(r"^\s*(\d+) requests in", line):
-            got["requests"] = int(m.group(1))
-        elif m := re.match(r"^\s*Non-2xx or 3xx responses: (\d+)", line):
-            got["errors"] += int(m.group(1))
-        elif m := re.match(r"^\s*Socket errors: (.*)", line):
-            got["errors"] += sum(int(x) for x in re.findall(r"\d+", m.group(1)))
-    got["per_s"] = round(got["requests"] / seconds, 1)
-    return got
 
 
 async def wrk_load(

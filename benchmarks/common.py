@@ -5,12 +5,37 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
+import shutil
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).with_name("results")
+
+# wrk (C, Debian package `wrk`): a load generator that leaves the two cores to the server
+# and PostgreSQL, as clients on other machines would; None when it is not installed
+WRK = shutil.which("wrk")
+_WRK_LINE = re.compile(r"^\s*(50|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s)\s*$")
+_UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def parse_wrk(out: str, seconds: float) -> dict[str, Any]:
+    """Requests, errors, rate and the 50th / 99th latency percentiles of wrk's ``--latency``
+    report."""
+    got: dict[str, Any] = {"errors": 0}
+    for line in out.splitlines():
+        if m := _WRK_LINE.match(line):
+            got[f"p{m.group(1)}_ms"] = round(float(m.group(2)) * _UNIT_MS[m.group(3)], 2)
+        elif m := re.match(r"^\s*(\d+) requests in", line):
+            got["requests"] = int(m.group(1))
+        elif m := re.match(r"^\s*Non-2xx or 3xx responses: (\d+)", line):
+            got["errors"] += int(m.group(1))
+        elif m := re.match(r"^\s*Socket errors: (.*)", line):
+            got["errors"] += sum(int(x) for x in re.findall(r"\d+", m.group(1)))
+    got["per_s"] = round(got["requests"] / seconds, 1)
+    return got
 
 
 def machine() -> dict[str, Any]:
