@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.bus.topology import consumers_of, notify_channel
 from shared.clock import Clock, system_clock
+from shared.db.direct import fetch
 from shared.events.envelope import Envelope, EventPayload
 from shared.ids import uuid7
 from shared.logging import current_trace_id
@@ -229,7 +230,8 @@ async def _append(
     for type_, _, _ in events:
         if type_ not in consumers:
             consumers[type_] = ",".join(consumers_of(type_))
-    rows = await db.execute(
+    rows = await fetch(
+        db,
         _append_statement(s, new_aggregates),
         {
             "ids": ids,

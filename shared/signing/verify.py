@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.api.errors import ApiError
 from shared.clock import Clock
+from shared.db.direct import fetch
 from shared.logging import get_logger
 from shared.signing.keys import PartnerKeys
 from shared.signing.signature import (
@@ -225,7 +226,7 @@ async def remember_nonce(
         "now": now,
         "cutoff": now - timedelta(seconds=replay_seconds),
     }
-    return (await db.execute(_remember_statement(schema), params)).first() is not None
+    return bool(await fetch(db, _remember_statement(schema), params))
 
 
 @lru_cache(maxsize=8)

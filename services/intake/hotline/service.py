@@ -42,6 +42,7 @@ from shared.api.errors import not_found
 from shared.bus import publish
 from shared.clock import Clock
 from shared.crypto import redact
+from shared.db.direct import fetch
 from shared.events.intake import (
     HotlineEvaluationReceivedV1,
     PetitionAmendedV1,
@@ -141,7 +142,7 @@ _FIND = text(
 
 
 async def _find_many(db: AsyncConnection, order_nos: list[str]) -> dict[str, Any]:
-    return {r.external_id: r for r in await db.execute(_FIND, {"s": SYSTEM, "o": order_nos})}
+    return {r["external_id"]: r for r in await fetch(db, _FIND, {"s": SYSTEM, "o": order_nos})}
 
 
 async def _find(db: AsyncConnection, order_no: str) -> Any:
@@ -189,7 +190,7 @@ async def push_many(
     await repo.lock_external(db, system=SYSTEM, ids=order_nos)
     found = await _find_many(db, sorted(set(order_nos)))
     known = {
-        no: _Known(r.revision, str(r.case_id), r.tracking_no, hotline_status(r.status))
+        no: _Known(r["revision"], str(r["case_id"]), r["tracking_no"], hotline_status(r["status"]))
         for no, r in found.items()
     }
     new: list[int] = []  # the first push of an order we do not know: created
@@ -249,7 +250,7 @@ async def _amend(
         "urgency": new.urgency.value,
         "source_deadline": new.source_deadline,
     }
-    before = {k: getattr(found, k) for k in _AMENDABLE}
+    before = {k: found[k] for k in _AMENDABLE}
     changed = {k: v for k, v in after.items() if v != before[k]}
     await db.execute(
         text(
@@ -262,7 +263,7 @@ async def _amend(
             **after,
             "revision": order.revision,
             "now": now,
-            "case_id": found.case_id,
+            "case_id": found["case_id"],
             "raw": keys.ring.encrypt_text(orjson.dumps(raw).decode()),
         },
     )
@@ -275,7 +276,7 @@ async def _amend(
     )
     await repo.add_history(
         db,
-        case_id=found.case_id,
+        case_id=found["case_id"],
         action="amended",
         actor=SYSTEM,
         revision=order.revision,
@@ -286,11 +287,11 @@ async def _amend(
     await publish(
         db,
         producer="intake",
-        aggregate_id=str(found.case_id),
+        aggregate_id=str(found["case_id"]),
         clock=clock,
         event=PetitionAmendedV1(
-            case_id=str(found.case_id),
-            tracking_no=found.tracking_no,
+            case_id=str(found["case_id"]),
+            tracking_no=found["tracking_no"],
             revision=order.revision,
             source=SYSTEM,
             changed={k: None if v is None else str(_plain(v)) for k, v in changed.items()},
@@ -315,7 +316,7 @@ async def cancel(
     now = clock.now()
     await repo.add_history(
         db,
-        case_id=found.case_id,
+        case_id=found["case_id"],
         action="cancelled",
         actor=SYSTEM,
         revision=None,
@@ -329,20 +330,20 @@ async def cancel(
     await publish(
         db,
         producer="intake",
-        aggregate_id=str(found.case_id),
+        aggregate_id=str(found["case_id"]),
         clock=clock,
         event=PetitionWithdrawnV1(
-            case_id=str(found.case_id),
-            tracking_no=found.tracking_no,
+            case_id=str(found["case_id"]),
+            tracking_no=found["tracking_no"],
             reason=redact(cancellation.reason),
             withdrawn_at=cancellation.cancelled_at,
             by=SYSTEM,
         ),
     )
     return OrderAnswer(
-        case_id=str(found.case_id),
-        tracking_no=found.tracking_no,
-        status=hotline_status(found.status),
+        case_id=str(found["case_id"]),
+        tracking_no=found["tracking_no"],
+        status=hotline_status(found["status"]),
     )
 
 
@@ -363,7 +364,7 @@ async def record_evaluation(
         {
             "o": evaluation.order_no,
             "v": evaluation.visited_at,
-            "c": found.case_id,
+            "c": found["case_id"],
             "contacted": evaluation.contacted,
             "solved": evaluation.solved,
             "rating": evaluation.rating,
@@ -375,10 +376,10 @@ async def record_evaluation(
     await publish(
         db,
         producer="intake",
-        aggregate_id=str(found.case_id),
+        aggregate_id=str(found["case_id"]),
         clock=clock,
         event=HotlineEvaluationReceivedV1(
-            case_id=str(found.case_id),
+            case_id=str(found["case_id"]),
             order_no=evaluation.order_no,
             visited_at=evaluation.visited_at,
             contacted=evaluation.contacted,

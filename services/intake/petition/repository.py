@@ -22,6 +22,7 @@ from services.intake.models import (
     public_milestone,
 )
 from shared.crypto import KeyRing
+from shared.db.direct import fetch
 
 
 async def find_person(db: AsyncConnection, *, kind: str, value_hash: str) -> uuid.UUID | None:
@@ -284,7 +285,7 @@ async def lock_external(db: AsyncConnection, *, system: str, ids: list[str]) -> 
     """Transaction locks on partner ids (``system:id``), taken in a fixed order, so that two
     writers of overlapping ids wait for each other instead of deadlocking or inserting
     twice. The same key as a lock on one id (the hotline's per-order lock)."""
-    await db.execute(_LOCK_EXTERNAL, {"s": system, "ids": ids})
+    await fetch(db, _LOCK_EXTERNAL, {"s": system, "ids": ids})
 
 
 _KNOWN_IDENTIFIERS = text(
@@ -336,7 +337,8 @@ async def link_people(
     if not wanted:
         return [None] * len(people)
     for _attempt in range(5):
-        rows = await db.execute(
+        rows = await fetch(
+            db,
             _KNOWN_IDENTIFIERS,
             {"kinds": [k for k, _ in wanted], "hashes": [h for _, h in wanted]},
         )
@@ -361,7 +363,8 @@ async def link_people(
         ordered = sorted(links)
         inserted = {
             (r[0], r[1])
-            for r in await db.execute(
+            for r in await fetch(
+                db,
                 _LINK_PEOPLE,
                 {
                     "new": created,
@@ -375,7 +378,7 @@ async def link_people(
         if all(i in inserted or links[i] not in new for i in ordered):
             # a lost link of a person we already knew only stays with its first owner
             return result
-        await db.execute(_UNLINK_NEW_PEOPLE, {"new": created})
+        await fetch(db, _UNLINK_NEW_PEOPLE, {"new": created})
     raise RuntimeError("person linking kept conflicting with concurrent writers")
 
 
@@ -473,7 +476,7 @@ async def insert_petitions(
     ):
         for name, _ in columns:
             params[prefix + name] = [r[name] for r in rows]
-    return {r[0] for r in await db.execute(_INSERT_PETITIONS, params)}
+    return {r[0] for r in await fetch(db, _INSERT_PETITIONS, params)}
 
 
 _KNOWN_REFS = text(
