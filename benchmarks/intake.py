@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -184,15 +186,45 @@ async def raw_rates(url: str, seconds: float) -> dict[str, float]:
             blob,
         )
 
+    async def one(c: asyncpg.Connection, k: int) -> None:
+        await c.execute(sql, *row())
+
+    async def together(c: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> None:
+        await c.executemany(sql, rows)
+
+    got = await write_rates(url, conn, seconds, one, lambda ks: [row() for _ in ks], together)
+    await conn.execute("DROP TABLE public.bench_petition")
+    await conn.close()
+    return {
+        "insert_1_conn_per_s": got["one_1_conn_per_s"],
+        "insert_32_conn_per_s": got["one_32_conn_per_s"],
+        "executemany_500_s": got["together_500_s"],
+        "executemany_rows_per_s": round(500 / got["together_500_s"], 1),
+    }
+
+
+async def write_rates(
+    url: str,
+    conn: asyncpg.Connection,
+    seconds: float,
+    one: Callable[[asyncpg.Connection, int], Awaitable[None]],
+    prepare: Callable[[list[int]], Any],
+    together: Callable[[asyncpg.Connection, Any], Awaitable[None]],
+) -> dict[str, float]:
+    """Writes per second of ``one`` (unit ``k``) on ``conn`` alone and on 32 connections for
+    ``seconds`` each; and the median time of ``together`` (5 tries) writing 500 units, their
+    values made by ``prepare`` beforehand, outside the timing."""
+    counter = itertools.count()
+
     async def loop(c: asyncpg.Connection, stop: float) -> int:
         n = 0
         while time.perf_counter() < stop:
-            await c.execute(sql, *row())
+            await one(c, next(counter))
             n += 1
         return n
 
     stop = time.perf_counter() + seconds
-    one = await loop(conn, stop) / seconds
+    alone = await loop(conn, stop) / seconds
     conns = [await asyncpg.connect(url) for _ in range(32)]
     stop = time.perf_counter() + seconds
     many = sum(await asyncio.gather(*(loop(c, stop) for c in conns))) / seconds
@@ -200,18 +232,14 @@ async def raw_rates(url: str, seconds: float) -> dict[str, float]:
         await c.close()
     times = []
     for _ in range(5):
-        rows = [row() for _ in range(500)]
+        values = prepare([next(counter) for _ in range(500)])
         t = time.perf_counter()
-        await conn.executemany(sql, rows)
+        await together(conn, values)
         times.append(time.perf_counter() - t)
-    await conn.execute("DROP TABLE public.bench_petition")
-    await conn.close()
-    median = sorted(times)[2]
     return {
-        "insert_1_conn_per_s": round(one, 1),
-        "insert_32_conn_per_s": round(many, 1),
-        "executemany_500_s": round(median, 4),
-        "executemany_rows_per_s": round(500 / median, 1),
+        "one_1_conn_per_s": round(alone, 1),
+        "one_32_conn_per_s": round(many, 1),
+        "together_500_s": round(sorted(times)[2], 4),
     }
 
 
@@ -323,11 +351,17 @@ class SameRows:
                 for row in rows:
                     await conn.execute(self.sql[t], *row)
 
-    async def many_orders(self, conn: asyncpg.Connection, ks: range) -> None:
+    def rows_of(self, ks: list[int]) -> dict[str, list[tuple[Any, ...]]]:
+        """The rows of orders ``ks``, per table."""
         per_table: dict[str, list[tuple[Any, ...]]] = {t: [] for t in PUSH_TABLES}
         for k in ks:
             for t, rows in self.order_rows(k):
                 per_table[t] += rows
+        return per_table
+
+    async def many_orders(
+        self, conn: asyncpg.Connection, per_table: dict[str, list[tuple[Any, ...]]]
+    ) -> None:
         async with conn.transaction():
             for t in PUSH_TABLES:
                 await conn.executemany(self.sql[t], per_table[t])
@@ -338,39 +372,15 @@ async def same_rows_rates(url: str, order_no: str, seconds: float) -> dict[str, 
     transaction on 1 and 32 connections; 500 orders by executemany in one transaction."""
     conn = await asyncpg.connect(url)
     same = await SameRows.prepare(conn, order_no)
-    counter = iter(range(10**9))
-
-    async def loop(c: asyncpg.Connection, stop: float) -> int:
-        n = 0
-        while time.perf_counter() < stop:
-            await same.one_order(c, next(counter))
-            n += 1
-        return n
-
-    stop = time.perf_counter() + seconds
-    one = await loop(conn, stop) / seconds
-    conns = [await asyncpg.connect(url) for _ in range(32)]
-    stop = time.perf_counter() + seconds
-    many = sum(await asyncio.gather(*(loop(c, stop) for c in conns))) / seconds
-    for c in conns:
-        await c.close()
-    times = []
-    for _ in range(5):
-        start = next(counter)
-        for _ in range(499):
-            next(counter)
-        t = time.perf_counter()
-        await same.many_orders(conn, range(start, start + 500))
-        times.append(time.perf_counter() - t)
+    got = await write_rates(url, conn, seconds, same.one_order, same.rows_of, same.many_orders)
     await conn.execute("DROP SCHEMA bench CASCADE")
     await conn.close()
-    median = sorted(times)[2]
     return {
         "rows_per_order": sum(len(r) for r in same.template.values()),
-        "insert_1_conn_per_s": round(one, 1),
-        "insert_32_conn_per_s": round(many, 1),
-        "executemany_500_s": round(median, 4),
-        "executemany_orders_per_s": round(500 / median, 1),
+        "insert_1_conn_per_s": got["one_1_conn_per_s"],
+        "insert_32_conn_per_s": got["one_32_conn_per_s"],
+        "executemany_500_s": got["together_500_s"],
+        "executemany_orders_per_s": round(500 / got["together_500_s"], 1),
     }
 
 
