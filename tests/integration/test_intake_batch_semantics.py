@@ -48,6 +48,15 @@ async def one(db: Database, sql: str, **params: Any) -> Any:
         return await conn.scalar(text(sql), params)
 
 
+@pytest.fixture(params=["whole", "pipelined"])
+def chunking(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each list stored whole, or through ``take_in_many``'s pipeline in chunks of two (chunk
+    boundaries inside the list: a later chunk must see what an earlier one stored)."""
+    if request.param == "pipelined":
+        monkeypatch.setattr(petition_service, "PIPELINE_CHUNK", 2)
+    return str(request.param)
+
+
 async def test_repeats_inside_a_batch_and_across_batches_make_one_petition_each(
     settings: Settings, db: Database, clean: None
 ) -> None:
@@ -184,7 +193,7 @@ def petition(
 
 
 async def test_people_are_linked_across_the_items_of_one_batch(
-    settings: Settings, db: Database, clean: None
+    settings: Settings, db: Database, clean: None, chunking: str
 ) -> None:
     keys = keys_for(settings)
     items = [
@@ -257,7 +266,7 @@ async def test_people_are_linked_across_the_items_of_one_batch(
 
 
 async def test_prior_cases_resolve_in_list_order(
-    settings: Settings, db: Database, clean: None
+    settings: Settings, db: Database, clean: None, chunking: str
 ) -> None:
     keys = keys_for(settings)
     ref = petition_service.ExternalRef
@@ -320,7 +329,7 @@ def _comparable(payload: dict[str, Any], keys: Any) -> dict[str, Any]:
 
 
 async def test_a_batch_emits_and_stores_what_single_pushes_do(
-    settings: Settings, db: Database, clean: None
+    settings: Settings, db: Database, clean: None, chunking: str
 ) -> None:
     variants: list[dict[str, Any]] = [
         {},
@@ -421,6 +430,39 @@ async def test_a_concurrent_first_petition_of_the_same_person_wins(
     assert await one(db, "SELECT count(DISTINCT person_id) FROM intake.petition") == 1
     assert await one(db, "SELECT count(*) FROM intake.petition WHERE person_id IS NULL") == 0
     assert await one(db, "SELECT count(*) FROM intake.person_identifier") == 2
+
+
+async def test_a_failure_while_preparing_leaves_nothing_stored(
+    settings: Settings, db: Database, clean: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pipeline's third chunk fails to prepare while the second is being stored: the
+    chunk in flight finishes on the connection, the error reaches the caller, and the
+    transaction stores nothing."""
+    keys = keys_for(settings)
+    monkeypatch.setattr(petition_service, "PIPELINE_CHUNK", 2)
+    real = petition_service.prepare_many
+    calls = 0
+
+    def failing(items: Any, *, keys: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise RuntimeError("prepare failed")
+        return real(items, keys=keys)
+
+    monkeypatch.setattr(petition_service, "_YIELD_EVERY", 2)  # one prepare_many per chunk
+    monkeypatch.setattr(petition_service, "prepare_many", failing)
+    with pytest.raises(RuntimeError, match="prepare failed"):
+        async with db.transaction("intake") as conn:
+            await petition_service.take_in_many(
+                conn,
+                items=[petition_service.Intake(petition(str(n))) for n in range(6)],
+                keys=keys,
+                clock=system_clock,
+            )
+    assert calls == 3
+    assert await one(db, "SELECT count(*) FROM intake.petition") == 0
+    assert await one(db, "SELECT count(*) FROM intake.outbox_event") == 0
 
 
 async def test_redact_many_is_redact() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import os
 import uuid
@@ -95,8 +96,48 @@ async def take_in_many(
 
     The caller owns idempotency: it holds the locks on the items' external ids, has checked
     that none is stored yet and passes each at most once.
+
+    A long list goes in chunks, in order, through a pipeline of two: while the database
+    stores one chunk (several round trips on the caller's connection), the next is prepared
+    (encryption, hashes, ids, events: Python's CPU), yielding to the event loop between a few
+    items so that the chunk being stored moves on. The statements and their order are those
+    of storing the chunks one after another, so the result is the same.
     """
-    return await store_many(db, prepared=prepare_many(items, keys=keys), keys=keys, clock=clock)
+    externals = [(i.external.system, i.external.external_id) for i in items if i.external]
+    if len(set(externals)) != len(externals):
+        raise ValueError("take_in_many: an external id is given twice")
+    if len(items) <= PIPELINE_CHUNK:
+        return await store_many(db, prepared=prepare_many(items, keys=keys), keys=keys, clock=clock)
+    created: list[PetitionCreated] = []
+    storing: asyncio.Task[list[PetitionCreated]] | None = None
+    try:
+        for at in range(0, len(items), PIPELINE_CHUNK):
+            prepared = await _prepare_yielding(items[at : at + PIPELINE_CHUNK], keys=keys)
+            if storing is not None:
+                created += await storing
+                storing = None
+            storing = asyncio.create_task(store_many(db, prepared=prepared, keys=keys, clock=clock))
+        created += await storing  # type: ignore[misc]  # the loop ran at least twice
+        storing = None
+    finally:
+        if storing is not None:  # preparing failed: let the chunk in flight finish on the
+            await asyncio.wait([storing])  # connection before the transaction unwinds
+            if not storing.cancelled():
+                storing.exception()  # retrieved: the preparing error is the one raised
+    return created
+
+
+PIPELINE_CHUNK = 100  # items per chunk of a long ``take_in_many``
+_YIELD_EVERY = 10  # items prepared between two looks at the event loop
+
+
+async def _prepare_yielding(items: Sequence[Intake], *, keys: Keys) -> list[Prepared]:
+    """``prepare_many`` in slices, letting the event loop run between them."""
+    out: list[Prepared] = []
+    for at in range(0, len(items), _YIELD_EVERY):
+        await asyncio.sleep(0)
+        out += prepare_many(items[at : at + _YIELD_EVERY], keys=keys)
+    return out
 
 
 def prepare_many(items: Sequence[Intake], *, keys: Keys) -> list[Prepared]:
