@@ -103,13 +103,31 @@ async def verify_exactly_once(system: LiveSystem, tag: str, acked: list[dict[str
         finally:
             await conn.close()
 
+    async def unsent() -> list[Any]:
+        """What the receipts not sent are waiting for, to tell a fault from a slow machine."""
+        conn = await asyncpg.connect(system.pg.url())
+        try:
+            return [
+                tuple(r)
+                for r in await conn.fetch(
+                    "SELECT status, held, attempts, count(*), min(next_attempt_at) - now(), "
+                    "max(leased_until) - now(), min(last_error) "
+                    "FROM notify.message WHERE kind = 'receipt' AND status <> 'sent' "
+                    "AND case_id = ANY($1) GROUP BY 1, 2, 3",
+                    ids,
+                )
+            ]
+        finally:
+            await conn.close()
+
     deadline = time.monotonic() + 60
     while True:
         c = await counts()
         if c["sent"] == N or time.monotonic() > deadline:
             break
         await asyncio.sleep(0.5)
-    assert c == {"petitions": N, "cases": N, "receipts": N, "receipt_cases": N, "sent": N}, c
+    want = {"petitions": N, "cases": N, "receipts": N, "receipt_cases": N, "sent": N}
+    assert c == want, (c, await unsent())
     async with httpx.AsyncClient(timeout=30) as client:
         messages = (
             await client.get(f"{system.sms_url}/v1/messages", params={"limit": 1_000_000})
