@@ -22,6 +22,7 @@ from shared.api.errors import ApiError
 from shared.clock import Clock, system_clock
 from shared.crypto import KeyRing
 from shared.db import Database
+from shared.identity.principal import Principal
 
 TTL = timedelta(hours=24)
 _AAD = b"minsheng.idempotency.v1"
@@ -39,6 +40,16 @@ def validate_key(key: str | None) -> str | None:
             field="Idempotency-Key",
         )
     return key
+
+
+def caller_of(request: Request, principal: Principal | None) -> str:
+    """Whose Idempotency-Key it is on an endpoint open to citizens: the signed-in person or
+    staff member, else the anonymous caller's address. Never one name for every citizen: a
+    key another caller happened to choose must not hand back that caller's answer (a query
+    code, a token)."""
+    if principal is not None:
+        return f"{'citizen' if principal.is_citizen else 'staff'}:{principal.subject}"
+    return f"anonymous:{request.client.host if request.client else 'unknown'}"
 
 
 @dataclass

@@ -240,6 +240,42 @@ async def test_idempotency_key(settings: Settings, db: Database, clean: None) ->
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "Idempotency-Key"
 
 
+async def test_idempotency_keys_belong_to_their_caller(
+    settings: Settings, db: Database, clean: None
+) -> None:
+    """The same key and body from another caller is another request: it never gets the first
+    caller's answer, which holds that caller's query code (integrations §5: keyed by caller)."""
+    from shared.clock import system_clock
+    from shared.identity.tokens import issue_citizen_token
+    from shared.security import keys_for
+
+    key = {"Idempotency-Key": "my-first-petition"}
+    token = issue_citizen_token(
+        keys_for(settings).hash.digest("phone", PETITION["phone"]), settings, system_clock
+    )
+    signed_in = {**key, "Authorization": f"Bearer {token}"}
+    app = create_intake(settings)
+    async with app.router.lifespan_context(app):
+
+        def client_at(address: str) -> httpx.AsyncClient:
+            transport = httpx.ASGITransport(app=app, client=(address, 40000))
+            return httpx.AsyncClient(transport=transport, base_url="http://intake")
+
+        async with client_at("10.0.0.1") as one, client_at("10.0.0.2") as other:
+            first = await one.post("/api/v1/petitions", json=PETITION, headers=key)
+            again = await one.post("/api/v1/petitions", json=PETITION, headers=key)
+            elsewhere = await other.post("/api/v1/petitions", json=PETITION, headers=key)
+            citizen = await one.post("/api/v1/petitions", json=PETITION, headers=signed_in)
+            citizen_again = await other.post("/api/v1/petitions", json=PETITION, headers=signed_in)
+    assert [r.status_code for r in (first, again, elsewhere, citizen, citizen_again)] == [201] * 5
+    assert again.json() == first.json()  # a retry by the same caller
+    assert citizen_again.json() == citizen.json()  # the same citizen from another address
+    codes = {r.json()["query_code"] for r in (first, elsewhere, citizen)}
+    cases = {r.json()["case_id"] for r in (first, elsewhere, citizen)}
+    assert len(cases) == 3 and len(codes) <= 3
+    assert await scalar(db, "intake", "SELECT count(*) FROM intake.petition") == 3
+
+
 async def test_validation_errors_name_the_field_and_store_nothing(
     settings: Settings, db: Database, clean: None
 ) -> None:

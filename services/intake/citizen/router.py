@@ -45,7 +45,7 @@ async def request_code(
         db,
         schema="intake",
         request=request,
-        caller="citizen",
+        caller=idempotency.caller_of(request, None),
         key=idempotency_key,
         ring=keys.ring,
         clock=clock,
@@ -71,7 +71,7 @@ async def verify(
             guard, stored = await idempotency.begin(
                 conn,
                 schema="intake",
-                caller="citizen",
+                caller=idempotency.caller_of(request, None),
                 method="POST",
                 path=request.url.path,
                 key=idempotency_key,

@@ -108,7 +108,7 @@ async def create_petition(
         db,
         schema="intake",
         request=request,
-        caller="citizen",
+        caller=idempotency.caller_of(request, principal),
         key=idempotency_key,
         ring=keys.ring,
         clock=clock,
@@ -148,6 +148,7 @@ async def track_petition(
 
 
 # --- the petitioner's own actions -------------------------------------------------------------
+
 
 Code = Annotated[str | None, Query(max_length=32, description="the query code")]
 
@@ -212,7 +213,7 @@ async def _on_own_petition(
         db,
         schema="intake",
         request=request,
-        caller="citizen",
+        caller=idempotency.caller_of(request, principal),
         key=idempotency_key,
         ring=keys.ring,
         clock=clock,
