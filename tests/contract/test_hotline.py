@@ -315,3 +315,67 @@ async def test_cancel_evaluation_and_reconciliation(
     assert types == (
         "intake.petition.received,intake.petition.withdrawn,intake.hotline.evaluation_received"
     )
+
+
+async def test_a_case_under_review_stays_as_the_hotlines_last_callback_left_it(
+    settings: Settings, db: Database, clean: None
+) -> None:
+    """复查 / 复核 send the hotline nothing (§2), so a repeat push, a cancellation and the
+    reconciliation answer the status its last callback said: replied, or closed."""
+    async with intake_client(settings) as client:
+        hotline = Hotline(client)
+        cases = {}
+        for no, last in (("GD-RV-1", "replied"), ("GD-RV-2", "closed")):
+            cases[no] = (await hotline.post("/api/v1/hotline/work-orders", order(no))).json()
+            path = ["registered", "accepted", "assigned", "in_progress", "replied"]
+            path += ["closed"] if last == "closed" else []
+            path += ["review_requested", "reviewed", "reexam_requested"]
+            async with db.transaction("intake") as conn:
+                for seq, status in enumerate(path, start=1):
+                    await conn.execute(
+                        text(
+                            "INSERT INTO intake.public_milestone (case_id, seq, milestone, "
+                            "status, message, occurred_at) VALUES (CAST(:c AS uuid), :s, :st, "
+                            ":st, 'x', now())"
+                        ),
+                        {"c": cases[no]["case_id"], "s": seq, "st": status},
+                    )
+                await conn.execute(
+                    text(
+                        "UPDATE intake.petition SET status = :st WHERE case_id = CAST(:c AS uuid)"
+                    ),
+                    {"c": cases[no]["case_id"], "st": path[-1]},
+                )
+        repeat = await hotline.post("/api/v1/hotline/work-orders", order("GD-RV-1"))
+        assert repeat.status_code == 200 and repeat.json()["status"] == "replied"
+        batch = await hotline.post(
+            "/api/v1/hotline/work-orders/batch", {"orders": [order("GD-RV-2"), order("GD-RV-1")]}
+        )
+        assert [r["status"] for r in batch.json()["results"]] == ["closed", "replied"]
+        cancelled = await hotline.post(
+            "/api/v1/hotline/work-orders/GD-RV-2/cancel",
+            {"reason": "来电人撤单", "cancelled_at": "2026-11-22T12:00:00+08:00"},
+        )
+        assert cancelled.status_code == 200 and cancelled.json()["status"] == "closed"
+        today = system_clock.local_now().date().isoformat()
+        rec = await hotline.get("/api/v1/hotline/reconciliation", {"date": today})
+        assert {o["order_no"]: o["status"] for o in rec.json()["orders"]} == {
+            "GD-RV-1": "replied",
+            "GD-RV-2": "closed",
+        }
+
+
+async def test_reconciliation_checks_the_signature_before_the_date(
+    settings: Settings, clean: None
+) -> None:
+    """A forged or unsigned request gets 401, never a 422 that tells how we validate."""
+    async with intake_client(settings) as client:
+        hotline = Hotline(client)
+        for params in ({}, {"date": "bad"}, {"date": "2026-11-22"}):
+            r = await client.get("/api/v1/hotline/reconciliation", params=params)
+            assert r.status_code == 401, (params, r.text)
+            assert r.json()["errors"][0]["code"] == "missing_signature"
+        missing = await hotline.get("/api/v1/hotline/reconciliation", {})
+        assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "date"
+        bad = await hotline.get("/api/v1/hotline/reconciliation", {"date": "2026-13-01"})
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "date"

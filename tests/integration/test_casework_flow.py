@@ -276,6 +276,28 @@ async def test_withdrawal_ends_the_case_and_its_clocks_before_the_reply(
         assert (await w.act("housing", case_id, "reply", REPLY)).status_code == 409
 
 
+async def test_withdrawal_after_the_reply_is_recorded_and_the_case_stands(
+    settings: Settings, db: Database
+) -> None:
+    """Under 复查 (after the reply) a withdrawal or a 12345 cancellation ends nothing."""
+    from services.casework.case import service
+    from shared.events.intake import PetitionWithdrawnV1
+
+    async with casework_world(settings, db) as w:
+        case_id = await _to_in_progress(w)
+        assert (await w.act("housing", case_id, "reply", REPLY)).status_code == 200
+        r = await w.act("registrar", case_id, "request_review", {"reason": "不服处理意见"})
+        assert r.status_code == 200, r.text
+        events_before = await w.events(case_id)
+        event = PetitionWithdrawnV1(case_id=case_id, tracking_no="T", by="hotline",
+                                    reason="来电人撤单", withdrawn_at=w.clock.now())  # fmt: skip
+        async with db.transaction("casework") as conn:
+            assert not await service.withdraw(conn, withdrawn=event, clock=w.clock)
+        assert await w.status(case_id) == "review_requested"
+        assert await w.events(case_id) == events_before
+        assert (await w.history(case_id))[-1] == "withdraw"
+
+
 async def test_petitioners_dissatisfaction_is_verified_and_handled_again(
     settings: Settings, db: Database
 ) -> None:

@@ -9,7 +9,7 @@ import orjson
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.casework.case import oversight, search, timing
+from services.casework.case import oversight, search, timing, workflow
 from services.casework.models import case
 from services.casework.org import OrgDirectory, Unit
 from shared.bus.outbox import publish_many
@@ -193,8 +193,18 @@ def _owners(r: PetitionReceivedV1, org: OrgDirectory) -> list[tuple[Unit, str]]:
     return [(u, "office") for u in org.petition_offices(r.region_code)]
 
 
-# Once replied, a withdrawal no longer ends the case: it is recorded and handling stands.
-FINAL_STATUSES = frozenset({"replied", "evaluated", "closed", "withdrawn"})
+# A withdrawal (撤回, 撤单) ends a case only before its reply; afterwards (replied, evaluated,
+# closed, under 复查 / 复核) or once it ended otherwise (not accepted, diverted, withdrawn) it
+# is recorded and the case stands.
+WITHDRAWABLE = frozenset(
+    {
+        workflow.REGISTERED,
+        workflow.ACCEPTED,
+        workflow.ASSIGNED,
+        workflow.SIGNED,
+        workflow.IN_PROGRESS,
+    }
+)
 
 
 def withdrawn_message(tracking_no: str) -> str:
@@ -237,7 +247,7 @@ async def withdraw(db: AsyncConnection, *, withdrawn: PetitionWithdrawnV1, clock
     )
     if status is None:
         raise LookupError(f"case {case_id} not registered yet")  # retried until it is
-    closes = status not in FINAL_STATUSES
+    closes = status in WITHDRAWABLE
     await db.execute(
         text(
             "INSERT INTO casework.case_history (case_id, occurred_at, action, actor, from_status, "

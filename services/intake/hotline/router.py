@@ -166,10 +166,28 @@ async def reconciliation(
     request: Request,
     db: DbDep,
     clock: ClockDep,
-    day: Annotated[date, Query(alias="date", description="YYYY-MM-DD, Asia/Shanghai")],
+    day: Annotated[
+        str | None, Query(alias="date", description="YYYY-MM-DD, Asia/Shanghai (required)")
+    ] = None,
 ) -> JSONResponse:
+    # the date is read after the signature checked out: an unsigned request gets 401, never a
+    # 422 (so the parameter is optional to FastAPI and required here)
     async def work(conn: AsyncConnection, _: Any) -> JSONResponse:
-        items = await service.reconciliation(conn, day=day)
-        return JSONResponse(Reconciliation(date=day, orders=items).model_dump(mode="json"))
+        on = _day(day)
+        items = await service.reconciliation(conn, day=on)
+        return JSONResponse(Reconciliation(date=on, orders=items).model_dump(mode="json"))
 
     return await signed(request, db, clock, work, partner=PARTNER, parse=False)
+
+
+def _day(value: str | None) -> date:
+    if value is None:
+        raise ApiError(422, "required", "缺少日期", "date is required", field="date")
+    try:
+        if len(value) != 10:
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ApiError(
+            422, "invalid_date", "日期格式应为 YYYY-MM-DD", "date must be YYYY-MM-DD", field="date"
+        ) from None

@@ -82,8 +82,34 @@ _AMENDABLE = (
 )
 
 
+# 复查 / 复核 come after the reply and are not the hotline's business (§2 sends nothing for
+# them): to the hotline, such a case stays as its last callback left it — replied or closed
+_REVIEW_STATES = frozenset({"review_requested", "reviewed", "reexam_requested", "reexamined"})
+
+
 def hotline_status(status: str) -> str:
     return HOTLINE_STATUS.get(status, "in_progress")
+
+
+_BEFORE_REVIEW = text(
+    "SELECT DISTINCT ON (case_id) case_id, status FROM intake.public_milestone "
+    "WHERE case_id = ANY(CAST(:c AS uuid[])) AND NOT status = ANY(CAST(:r AS text[])) "
+    "ORDER BY case_id, seq DESC"
+)
+
+
+async def hotline_statuses(db: AsyncConnection, cases: Sequence[tuple[Any, str]]) -> list[str]:
+    """The hotline's status word for each ``(case_id, our status)``: what its callbacks last
+    said. Only cases under review need a look at their milestones (one query for all)."""
+    under_review = [case_id for case_id, status in cases if status in _REVIEW_STATES]
+    before: dict[Any, str] = {}
+    if under_review:
+        rows = await fetch(db, _BEFORE_REVIEW, {"c": under_review, "r": sorted(_REVIEW_STATES)})
+        before = {r["case_id"]: r["status"] for r in rows}
+    return [
+        hotline_status(before.get(case_id, "replied") if status in _REVIEW_STATES else status)
+        for case_id, status in cases
+    ]
 
 
 def to_normalized(order: WorkOrder, raw: dict[str, Any]) -> NormalizedPetition:
@@ -189,9 +215,10 @@ async def push_many(
     order_nos = [o.order_no for o, _ in orders]
     await repo.lock_external(db, system=SYSTEM, ids=order_nos)
     found = await _find_many(db, sorted(set(order_nos)))
+    statuses = await hotline_statuses(db, [(r["case_id"], r["status"]) for r in found.values()])
     known = {
-        no: _Known(r["revision"], str(r["case_id"]), r["tracking_no"], hotline_status(r["status"]))
-        for no, r in found.items()
+        no: _Known(r["revision"], str(r["case_id"]), r["tracking_no"], status)
+        for (no, r), status in zip(found.items(), statuses, strict=True)
     }
     new: list[int] = []  # the first push of an order we do not know: created
     amend: list[int] = []  # a higher revision than the one before it: amended
@@ -340,10 +367,9 @@ async def cancel(
             by=SYSTEM,
         ),
     )
+    [status] = await hotline_statuses(db, [(found["case_id"], found["status"])])
     return OrderAnswer(
-        case_id=str(found["case_id"]),
-        tracking_no=found["tracking_no"],
-        status=hotline_status(found["status"]),
+        case_id=str(found["case_id"]), tracking_no=found["tracking_no"], status=status
     )
 
 
@@ -403,12 +429,10 @@ async def reconciliation(db: AsyncConnection, *, day: date) -> list[Reconciliati
             {"s": SYSTEM, "d": day},
         )
     ).all()
+    statuses = await hotline_statuses(db, [(r.case_id, r.status) for r in rows])
     return [
         ReconciliationItem(
-            order_no=r.external_id,
-            revision=r.revision,
-            case_id=str(r.case_id),
-            status=hotline_status(r.status),
+            order_no=r.external_id, revision=r.revision, case_id=str(r.case_id), status=status
         )
-        for r in rows
+        for r, status in zip(rows, statuses, strict=True)
     ]

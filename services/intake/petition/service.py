@@ -465,7 +465,10 @@ def wrong_code() -> ApiError:
 
 # --- the petitioner's own actions: supplement, attach, withdraw, list -----------------------
 
-CLOSED_FOR_WITHDRAWAL = frozenset({"replied", "evaluated", "closed", "withdrawn"})
+# a petitioner may withdraw (撤回) until the reply: afterwards they ask for review instead
+WITHDRAWABLE = frozenset(
+    {"received", "registered", "accepted", "assigned", "signed", "in_progress"}
+)
 
 
 async def find_own(
@@ -528,12 +531,12 @@ async def supplement(
 
 async def withdraw(db: AsyncConnection, *, row: Any, reason: str, keys: Keys, clock: Clock) -> None:
     """撤回 before the reply; afterwards the petitioner asks for review instead."""
-    if row.status in CLOSED_FOR_WITHDRAWAL:
+    if row.status not in WITHDRAWABLE:
         raise ApiError(
             409,
             "not_withdrawable",
-            "该诉求已答复或已办结，不能撤回",
-            "already replied or closed; it can no longer be withdrawn",
+            "该诉求已答复、已办结或已终结，不能撤回",
+            "already replied, closed or ended; it can no longer be withdrawn",
         )
     now = clock.now()
     await repo.add_history(
