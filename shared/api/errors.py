@@ -89,6 +89,22 @@ _PYDANTIC_CODES: dict[str, tuple[str, str, str]] = {
     "less_than_equal": ("too_large", "数值过大", "value too large"),
     "model_type": ("invalid_type", "应为对象", "object expected"),
     "list_type": ("invalid_type", "应为数组", "array expected"),
+    "int_type": ("invalid_type", "应为整数", "integer expected"),
+    "bool_type": ("invalid_type", "应为布尔值", "boolean expected"),
+    "float_type": ("invalid_type", "应为数值", "number expected"),
+    "float_parsing": ("invalid_type", "应为数值", "number expected"),
+    "too_long": ("too_long", "项数过多", "too many items"),
+    "too_short": ("too_short", "项数过少", "too few items"),
+}
+
+# the limit a refusal names, from pydantic's context: (context key, 中文, English)
+_LIMITS: dict[str, tuple[str, str, str]] = {
+    "string_too_long": ("max_length", "最多{}个字符", "at most {} characters"),
+    "string_too_short": ("min_length", "至少{}个字符", "at least {} characters"),
+    "too_long": ("max_length", "最多{}项", "at most {} items"),
+    "too_short": ("min_length", "至少{}项", "at least {} items"),
+    "greater_than_equal": ("ge", "不得小于{}", "at least {}"),
+    "less_than_equal": ("le", "不得大于{}", "at most {}"),
 }
 
 
@@ -114,6 +130,11 @@ def validation_items(errors: list[dict[str, Any]]) -> list[ErrorItem]:
             msg = str(e.get("ctx", {}).get("error", e.get("msg", "")))
             if msg.count("|") == 2:
                 code, zh, en = msg.split("|")
+        elif kind in _LIMITS:
+            key, zh_limit, en_limit = _LIMITS[kind]
+            limit = e.get("ctx", {}).get(key)
+            if limit is not None:
+                zh, en = f"{zh}（{zh_limit.format(limit)}）", f"{en} ({en_limit.format(limit)})"
         items.append(ErrorItem(field_path(tuple(e.get("loc", ()))), code, bilingual(zh, en)))
     return items
 

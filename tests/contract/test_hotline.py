@@ -379,3 +379,45 @@ async def test_reconciliation_checks_the_signature_before_the_date(
         assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "date"
         bad = await hotline.get("/api/v1/hotline/reconciliation", {"date": "2026-13-01"})
         assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "date"
+
+
+async def test_partner_types_are_strict_and_secondary_fields_never_block(
+    settings: Settings, db: Database, clean: None
+) -> None:
+    """A malformed phone or ID number of any length is flagged, not refused (§1); a value of
+    the wrong JSON type is refused, never coerced ("1" or true for an integer); an optional
+    list sent as null is empty; a refusal for length names the limit."""
+    async with intake_client(settings) as client:
+        hotline = Hotline(client)
+        long_ids = {"name": "张三", "phone": "1" * 41, "id_number": "X" * 41}
+        r = await hotline.post("/api/v1/hotline/work-orders", order("GD-S-1", caller=long_ids))
+        assert r.status_code == 201, r.text
+        flags = await count(
+            db,
+            "SELECT quality_flags::text FROM intake.petition WHERE case_id = CAST(:c AS uuid)",
+            c=r.json()["case_id"],
+        )
+        assert "invalid_phone" in flags and "invalid_id_number" in flags
+        r = await hotline.post("/api/v1/hotline/work-orders", order("GD-S-2", attachments=None))
+        assert r.status_code == 201, r.text
+        for over in ({"revision": "1"}, {"revision": True}, {"anonymous": "false"}):
+            r = await hotline.post("/api/v1/hotline/work-orders", order("GD-S-3", **over))
+            field = next(iter(over))
+            assert r.status_code == 422, (over, r.text)
+            assert r.json()["errors"][0] == {
+                "field": field,
+                "code": "invalid_type",
+                "message": r.json()["errors"][0]["message"],
+            }
+        r = await hotline.post("/api/v1/hotline/work-orders", order("GD-S-3", content="长" * 5001))
+        assert r.json()["errors"] == [
+            {
+                "field": "content",
+                "code": "too_long",
+                "message": "内容过长（最多5000个字符） / too long (at most 5000 characters)",
+            }
+        ]
+        ev = {"order_no": "GD-S-1", "visited_at": "2026-11-23T10:00:00+08:00", "contacted": "yes"}
+        r = await hotline.post("/api/v1/hotline/evaluations", ev)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "contacted"
+    assert await count(db, "SELECT count(*) FROM intake.petition") == 2

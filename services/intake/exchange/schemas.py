@@ -13,8 +13,9 @@ from shared.reference import regions
 class ProvincePetitioner(BaseModel):
     model_config = ConfigDict(extra="ignore")
     name: str | None = Field(default=None, max_length=100)
-    id_number: str | None = Field(default=None, max_length=40)
-    phone: str | None = Field(default=None, max_length=40)
+    # secondary identifiers: a malformed one (of any length) is flagged, never refused (§3)
+    id_number: str | None = None
+    phone: str | None = None
     address: str | None = Field(default=None, max_length=500)
 
 
@@ -34,7 +35,7 @@ class ProvincialPetition(BaseModel):
     handling: Literal["transfer", "assign"]
     form: Literal["letter", "visit", "online", "phone"]
     petitioners: list[ProvincePetitioner] = Field(default_factory=list, max_length=1000)
-    people_count: int = Field(default=1, ge=1, le=100_000)
+    people_count: int = Field(default=1, ge=1, le=100_000, strict=True)
     title: str = Field(min_length=1, max_length=200)
     content: str = Field(min_length=1, max_length=50_000)
     category: str | None = Field(default=None, max_length=200)
@@ -42,7 +43,7 @@ class ProvincialPetition(BaseModel):
     transferred_at: datetime
     deadline: datetime | None = None
     prior_case_nos: list[str] = Field(default_factory=list, max_length=100)
-    accusation: bool = False
+    accusation: bool = Field(default=False, strict=True)
     attachments: list[ProvinceAttachment] = Field(default_factory=list, max_length=50)
 
     @field_validator("transferred_at", "deadline")
@@ -58,6 +59,11 @@ class ProvincialPetition(BaseModel):
         if not regions.valid_region_code(v):
             raise ValueError("unknown_region|行政区划代码无效或不在本辖区|unknown region code")
         return v
+
+    @field_validator("petitioners", "prior_case_nos", "attachments", mode="before")
+    @classmethod
+    def _empty(cls, v: object) -> object:
+        return [] if v is None else v  # optional lists: null is none
 
 
 class ExchangeAnswer(BaseModel):

@@ -20,8 +20,9 @@ def _aware(v: datetime | None) -> datetime | None:
 class Caller(BaseModel):
     model_config = ConfigDict(extra="ignore")
     name: str | None = Field(default=None, max_length=100)
-    phone: str | None = Field(default=None, max_length=40)
-    id_number: str | None = Field(default=None, max_length=40)
+    # secondary identifiers: a malformed one (of any length) is flagged, never refused (§1)
+    phone: str | None = None
+    id_number: str | None = None
 
 
 class HotlineLocation(BaseModel):
@@ -64,10 +65,10 @@ class WorkOrder(BaseModel):
     )
 
     order_no: str = Field(min_length=1, max_length=64)
-    revision: int = Field(ge=1)
+    revision: int = Field(ge=1, strict=True)  # a JSON integer: not "1", not true
     received_at: datetime
     channel: Literal["phone", "app", "wechat", "web", "sms"]
-    anonymous: bool = False  # before caller: its check reads this
+    anonymous: bool = Field(default=False, strict=True)  # before caller: its check reads this
     caller: Caller | None = Field(default=None, validate_default=True)
     title: str = Field(min_length=1, max_length=200)
     content: str = Field(min_length=1, max_length=5000)
@@ -83,6 +84,11 @@ class WorkOrder(BaseModel):
     @classmethod
     def _times(cls, v: datetime | None) -> datetime | None:
         return _aware(v)
+
+    @field_validator("attachments", mode="before")
+    @classmethod
+    def _no_attachments(cls, v: object) -> object:
+        return [] if v is None else v  # optional: null is none
 
     @field_validator("region_code")
     @classmethod
@@ -121,8 +127,8 @@ class Evaluation(BaseModel):
     model_config = ConfigDict(extra="ignore")
     order_no: str = Field(min_length=1, max_length=64)
     visited_at: datetime
-    contacted: bool
-    solved: bool | None = None
+    contacted: bool = Field(strict=True)
+    solved: bool | None = Field(default=None, strict=True)
     rating: Literal["满意", "基本满意", "不满意"] | None = None
     comment: str | None = Field(default=None, max_length=5000)
 

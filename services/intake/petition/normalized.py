@@ -90,6 +90,11 @@ class Person(BaseModel):
         return out
 
 
+# of a malformed identifier, the first characters are kept beside the flag (the encrypted raw
+# record keeps the whole value)
+UNVERIFIED_KEPT = 64
+
+
 def clean_person(
     *,
     name: str | None,
@@ -108,14 +113,14 @@ def clean_person(
         if is_valid_mobile(phone) or _is_landline(phone):
             good_phone = normalize_phone(phone) if is_valid_mobile(phone) else phone.strip()
         else:
-            unverified["phone"] = phone
+            unverified["phone"] = phone[:UNVERIFIED_KEPT]
             flags.append(QualityFlag(field=f"{path}.phone", code="invalid_phone"))
     good_id = None
     if id_number:
         if is_valid_id_number(id_number):
             good_id = normalize_id_number(id_number)
         else:
-            unverified["id_number"] = id_number
+            unverified["id_number"] = id_number[:UNVERIFIED_KEPT]
             flags.append(QualityFlag(field=f"{path}.id_number", code="invalid_id_number"))
     return Person(
         name=(name or "").strip() or None,
