@@ -15,11 +15,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from shared.api.app import readiness
+from shared.api.docs import install_docs
+from shared.api.errors import install_error_handlers
 from shared.settings import SERVICES, Settings, get_settings
 
 
@@ -123,9 +124,8 @@ class BaseUrlApp:
                 spec.update(merged_openapi(self.apps))
             return JSONResponse(spec)
 
-        @own.get("/docs", include_in_schema=False)
-        async def docs() -> HTMLResponse:
-            return get_swagger_ui_html(openapi_url="/openapi.json", title="Minsheng API")
+        install_docs(own, title="Minsheng API")
+        install_error_handlers(own)  # a path no service has: 404 in the documented shape
 
         @own.get("/healthz", include_in_schema=False)
         async def healthz() -> dict[str, str]:

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import heap
+from shared.api.docs import install_docs
 from shared.api.errors import install_error_handlers
 from shared.bus.topology import SUBSCRIPTIONS, queue_name
 from shared.bus.worker import heartbeat_key, open_redis
@@ -82,7 +83,10 @@ def create_service_app(
         description=description,
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    install_docs(app, title=title or f"Minsheng {service}")
     app.state.settings = cfg
     app.state.service = service
     app.state.clock = system_clock

@@ -31,7 +31,15 @@ async def test_readiness_openapi_and_service_endpoints(live_system: LiveSystem) 
             "/api/v1/analytics/volumes",
             "/api/v1/citizen/auth/code",
         } <= paths
-        assert (await client.get("/docs")).status_code == 200
+        for docs in ("/docs", *(f"/{s}/docs" for s in ("intake", "casework"))):
+            # Swagger UI from our own files, no CDN: every asset the page names is served
+            page = await client.get(docs)
+            assert page.status_code == 200 and "cdn." not in page.text
+            base = docs.rsplit("/", 1)[0]
+            for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+                assert f"docs/static/{asset}" in page.text
+                got = await client.get(f"{base}/docs/static/{asset}")
+                assert got.status_code == 200 and len(got.content) > 10_000
         for service in ("intake", "casework", "notify", "analytics"):
             assert (await client.get(f"/{service}/readyz")).status_code == 200
             own = (await client.get(f"/{service}/openapi.json")).json()
@@ -39,8 +47,10 @@ async def test_readiness_openapi_and_service_endpoints(live_system: LiveSystem) 
             metrics = (await client.get(f"/{service}/metrics")).text
             assert "minsheng_http_requests_total" in metrics
         assert "minsheng_bus_backlog" in (await client.get("/intake/metrics")).text
-        missing = await client.get("/api/v1/nothing-here")
-        assert missing.status_code == 404
+        for path in ("/api/v1/nothing-here", "/nothing-here", "/docs/x"):
+            missing = await client.get(path)  # no service has it: the documented error shape
+            assert missing.status_code == 404
+            assert missing.json()["errors"][0]["code"] == "not_found", missing.text
 
 
 async def test_a_killed_worker_comes_back_and_the_slice_still_works(
