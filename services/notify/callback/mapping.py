@@ -19,7 +19,22 @@ closed, withdrawn                                               ``closed``
 Extensions and review requests send nothing to the hotline. A unit's objection
 (``casework.case.objected``) only sends the case back to the office; it is *upheld* when the
 office then refuses or diverts the case, which sends ``rejected`` — or the office reassigns it,
-which sends ``transferred``. So the objection itself sends nothing.
+which sends ``transferred``. So the objection itself sends nothing. An evaluation has no
+hotline status: neither event of one sends the hotline anything.
+
+§3 ``evaluated``: one result per evaluation, whichever way it was recorded.
+
+* The petitioner rates through the signed link or the citizen API, or the window passes
+  (超期未评价): notify's ``notify.evaluation.recorded`` — queued for the platform in the
+  transaction that records the rating (``services/notify/evaluation/service.py``), with the
+  reason. Casework then turns that rating into its own ``casework.case.evaluated`` (actor
+  ``petitioner``): the same evaluation, already sent, so that event sends nothing.
+* Staff record the rating with casework's ``evaluate`` act (given by phone, at the desk):
+  ``casework.case.evaluated`` with a staff actor is the only event of that evaluation and is
+  sent, like every other milestone, in the case's order.
+
+Ratings go as the contract's words (满意 / 基本满意 / 不满意); 超期未评价 for an expired
+window; ``org_unit`` is the unit whose handling was rated, on both paths.
 """
 
 from __future__ import annotations
@@ -28,6 +43,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.clock import SHANGHAI
+from shared.crypto import redact
 from shared.events import casework as ev
 from shared.events.envelope import EventPayload
 from shared.events.notify import EvaluationRecordedV1
@@ -41,6 +57,11 @@ RATING_ZH = {
     "dissatisfied": "不满意",
     "expired": "超期未评价",
 }
+
+
+# The actor of casework's ``evaluated`` when it records notify's own rating of the petitioner
+# (``services/casework/case/service.py`` ``record_evaluation``); staff acts carry the staff id.
+PETITIONER = "petitioner"
 
 
 def rfc3339(at: datetime) -> str:
@@ -109,8 +130,21 @@ def is_first_contact_candidate(event: EventPayload) -> bool:
     )
 
 
-def exchange_result(event: EventPayload) -> dict[str, Any] | None:
-    """The §3 body without ``event_id`` / ``province_case_no``, or None."""
+def _evaluation(unit: str | None, office: str | None, reason: str | None) -> dict[str, Any]:
+    return {
+        "evaluation": {
+            "unit": RATING_ZH[unit] if unit else None,
+            "office": RATING_ZH[office] if office else None,
+            "reason": reason,
+        }
+    }
+
+
+def exchange_result(
+    event: EventPayload, *, rated_unit_name: str | None = None
+) -> dict[str, Any] | None:
+    """The §3 body without ``event_id`` / ``province_case_no``, or None. ``rated_unit_name``:
+    the case's lead unit, the ``org_unit`` of a staff-recorded ``evaluated``."""
     document: dict[str, str] | None = None
     extra: dict[str, Any] = {}
     org_unit = getattr(event, "unit_name", None)
@@ -144,13 +178,15 @@ def exchange_result(event: EventPayload) -> dict[str, Any] | None:
         org_unit = None
     elif isinstance(event, EvaluationRecordedV1):
         milestone, at = "evaluated", event.rated_at
-        extra = {
-            "evaluation": {
-                "unit": RATING_ZH[event.unit_rating],
-                "office": RATING_ZH[event.office_rating],
-                "reason": event.reason,
-            }
-        }
+        extra = _evaluation(event.unit_rating, event.office_rating, event.reason)
+    elif isinstance(event, ev.CaseEvaluatedV1):
+        if event.actor == PETITIONER:
+            return None  # notify's own rating, sent with notify.evaluation.recorded
+        milestone, at = "evaluated", event.occurred_at
+        org_unit = rated_unit_name or org_unit
+        # the staff's reason for 不满意, once casework's event carries one
+        reason: str | None = getattr(event, "reason", None)
+        extra = _evaluation(event.unit_rating, event.office_rating, redact(reason or "") or None)
     else:
         return None
     return {

@@ -67,7 +67,7 @@ async def queue_for_event(
                 body={"event_id": str(event_id), "order_no": contact.order_no, **body},
             )
     if contact.province_case_no:
-        result = mapping.exchange_result(event)
+        result = mapping.exchange_result(event, rated_unit_name=contact.lead_unit_name)
         if result is not None:
             added += await repo.add(
                 db,
