@@ -148,7 +148,7 @@ evaluation = Table(
     Column("office_rating", Text),
     Column("reason", Text),  # redacted
     Column("rated_at", DateTime(timezone=True)),
-    Column("channel", Text),  # link | citizen | expired
+    Column("channel", Text),  # link | citizen | expired | staff (casework's evaluate act)
     Index("ix_evaluation_open", "expires_at", postgresql_where=text("status = 'open'")),
     Index("ix_evaluation_recipient", "recipient_hash"),
 )

@@ -160,6 +160,7 @@ class CaseEvaluatedV1(_CaseMilestone):
 
     unit_rating: str | None = None  # satisfied | basically_satisfied | dissatisfied | expired
     office_rating: str | None = None
+    reason: str | None = None  # why 不满意, phone and ID numbers redacted (added, optional)
 
 
 class CaseReviewRequestedV1(_CaseMilestone):

@@ -305,11 +305,6 @@ async def test_a_staff_evaluation_is_queued_once_in_the_case_order(
     assert [b["status"] for b in hotline] == HOTLINE_STORY
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="casework.case.evaluated carries no reason yet: CaseEvaluatedV1 needs `reason` "
-    "(shared/events/casework.py), set by the evaluate act (services/casework/case/acts.py)",
-)
 async def test_a_staff_recorded_dissatisfaction_sends_its_reason(
     settings: Settings, db: Database, clean: None
 ) -> None:
@@ -335,12 +330,6 @@ async def test_a_staff_recorded_dissatisfaction_sends_its_reason(
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a staff-recorded evaluation leaves notify's evaluation window open: the expiry "
-    "job later sends a second `evaluated` (超期未评价) — notify must close the window on a "
-    "staff casework.case.evaluated (services/notify/evaluation/service.py, message/handlers.py)",
-)
 async def test_the_expiry_sends_nothing_after_a_staff_evaluation(
     settings: Settings, db: Database, clean: None
 ) -> None:

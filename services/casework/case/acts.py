@@ -558,6 +558,7 @@ async def apply(
                 status=new_status,
                 unit_rating=body.unit_rating,
                 office_rating=body.office_rating,
+                reason=redact(body.reason) if body.reason else None,
             )
         )
     elif isinstance(body, VerifyIn):

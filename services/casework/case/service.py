@@ -376,6 +376,7 @@ async def record_evaluation(
                         unit_id=row["lead_unit_id"],
                         unit_rating=evaluated.unit_rating,
                         office_rating=evaluated.office_rating,
+                        reason=evaluated.reason,
                     ),
                     evaluated.case_id,
                 )

@@ -184,9 +184,8 @@ def exchange_result(
             return None  # notify's own rating, sent with notify.evaluation.recorded
         milestone, at = "evaluated", event.occurred_at
         org_unit = rated_unit_name or org_unit
-        # the staff's reason for 不满意, once casework's event carries one
-        reason: str | None = getattr(event, "reason", None)
-        extra = _evaluation(event.unit_rating, event.office_rating, redact(reason or "") or None)
+        reason = redact(event.reason) if event.reason else None  # redacted by casework too
+        extra = _evaluation(event.unit_rating, event.office_rating, reason)
     else:
         return None
     return {

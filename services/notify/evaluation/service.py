@@ -184,6 +184,29 @@ async def record(
     }
 
 
+async def close_by_staff(
+    db: AsyncConnection,
+    *,
+    case_id: uuid.UUID,
+    unit_rating: str | None,
+    office_rating: str | None,
+    reason: str | None,
+    at: datetime,
+) -> bool:
+    """Staff recorded the petitioner's rating with casework's evaluate act (given by phone, at
+    the desk): the window closes with that rating, so neither the link nor the expiry makes
+    a second evaluation. Nothing is emitted or sent here: casework's event is the evaluation.
+    False when the window was not open (already rated, expired, or never opened)."""
+    result = await db.execute(
+        text(
+            "UPDATE notify.evaluation SET status = 'rated', unit_rating = :u, office_rating = :o, "
+            "reason = :r, rated_at = :at, channel = 'staff' WHERE case_id = :c AND status = 'open'"
+        ),
+        {"c": case_id, "u": unit_rating, "o": office_rating, "r": reason, "at": at},
+    )
+    return bool(result.rowcount)
+
+
 async def expire_due(db: AsyncConnection, *, clock: Clock, limit: int = 500) -> int:
     """Evaluations whose window passed unrated become 超期未评价 (one event each)."""
     now = clock.now()

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notify.alert import repository as alerts
+from services.notify.callback import mapping as callback_mapping
 from services.notify.callback import service as callbacks
 from services.notify.contact import repository as contacts
 from services.notify.contact.repository import Contact
@@ -312,6 +313,15 @@ async def on_case_event(db: AsyncConnection, env: Envelope, ctx: BusContext) -> 
     elif isinstance(event, ev.CaseObjectedV1):
         await contacts.set_units(
             db, case_id=case_id, lead_unit_id=None, lead_unit_name=None, co_unit_ids=[]
+        )
+    elif isinstance(event, ev.CaseEvaluatedV1) and event.actor != callback_mapping.PETITIONER:
+        await evaluations.close_by_staff(
+            db,
+            case_id=case_id,
+            unit_rating=event.unit_rating,
+            office_rating=event.office_rating,
+            reason=event.reason,
+            at=event.occurred_at,
         )
 
     await callbacks.queue_for_event(db, event_id=env.event_id, event=event, contact=contact)
