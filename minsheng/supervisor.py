@@ -250,7 +250,9 @@ class Supervisor:
             f"  metrics           {base}/<service>/metrics\n"
             f"  SMS simulator     {sms_url}/v1/messages\n"
             + self.partner_banner()
-            + f"  data and logs     {self.data_dir}\n"
+            + f"  Open311 api_key   {self.settings.open311_api_keys.split(',')[0].strip()}"
+            "   (POST /open311/v2/requests.json; MINSHENG_OPEN311_API_KEYS)\n"
+            f"  data and logs     {self.data_dir}\n"
             "Press Ctrl-C to stop everything.\n"
         )
 
