@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     hotline_callback_url: str = ""
     province_exchange_url: str = ""
     open311_api_keys: str = DEV_OPEN311_KEYS
+    # Open311: the region (GB/T 2260 district code) of a request whose location names no
+    # district of the city (integrations §4: "else a configured default"); default 宝安区
+    open311_default_region: str = Field(default="440306", pattern=r"^[0-9]{6}$")
     # the SMS gateway's delivery receipts carry it as a bearer token
     sms_receipt_token: str = DEV_SMS_RECEIPT_TOKEN
     sms_gateway_url: str = ""

@@ -138,6 +138,9 @@ public_milestone = Table(
     Column("occurred_at", DateTime(timezone=True), nullable=False),
     # the case's first running deadline after this milestone (casework's clocks)
     Column("due_at", DateTime(timezone=True)),
+    # on an assignment / transfer (交办/转送, 改派): the lead unit's name (its id when the
+    # event names none), as the partners are told it; NULL on every other milestone
+    Column("lead_unit_name", Text),
     UniqueConstraint("case_id", "milestone", "occurred_at"),
 )
 

@@ -4,26 +4,34 @@ form-encoded POSTs with an api_key, keyless and keyed GETs, JSON and XML."""
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 from xml.etree import ElementTree as ET
 
 import httpx
 import orjson
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import text
 
+from services.casework.app import create_app as create_casework
 from services.intake.open311.router import router
 from services.intake.open311.service import PUBLIC_FIELDS
+from services.intake.petition import repository as petition_repo
 from services.intake.petition.normalized import Channel, NormalizedPetition, Person, Source
 from services.intake.petition.service import take_in
 from shared.api.app import create_service_app
 from shared.clock import system_clock
 from shared.db import Database
+from shared.identity import service as identity
 from shared.reference import categories, regions
 from shared.security import keys_for
 from shared.settings import Settings
+from tests.integration.test_slice import system
+from tests.support import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -421,3 +429,231 @@ async def test_list_filters_window_and_accusations(
         x = await c.get(f"{BASE}/requests/{secret}.xml")
         assert x.status_code == 404 and ET.fromstring(x.content).tag == "errors"
         assert_error(await c.get(f"{BASE}/requests/MS000000NOSUCHID.json"), 404)
+
+
+async def test_the_default_region_is_a_setting(
+    settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MINSHENG_OPEN311_DEFAULT_REGION", "440311")
+    assert Settings().open311_default_region == "440311"
+    for bad in ("4403", "44031a", "4403060"):
+        monkeypatch.setenv("MINSHENG_OPEN311_DEFAULT_REGION", bad)
+        with pytest.raises(ValidationError):
+            Settings()
+    monkeypatch.delenv("MINSHENG_OPEN311_DEFAULT_REGION")
+    assert Settings().open311_default_region == "440306"
+
+    # a request whose location names no district of the city goes to the configured default
+    app = create_service_app(
+        "intake",
+        [router],
+        settings=cfg(settings).model_copy(update={"open311_default_region": "440311"}),
+    )
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://intake") as c:
+            for where in (
+                {"address_string": None, "lat": "39.9", "long": "116.4"},
+                {"lat": None, "long": None, "address_string": "不知道哪里"},
+            ):
+                r = await post(c, **where)
+                assert r.status_code == 200, r.text
+                row = await stored(db, r.json()[0]["service_request_id"])
+                assert row.region_code == "440311"
+                assert [f["code"] for f in row.quality_flags] == ["default_region"]
+            # the attribute and a district named still come first
+            r = await post(c, **{"attribute[region_code]": "440305"})
+            assert (await stored(db, r.json()[0]["service_request_id"])).region_code == "440305"
+            r = await post(c)
+            assert (await stored(db, r.json()[0]["service_request_id"])).region_code == "440304"
+
+
+AIR = "environmental-protection.air-pollution.cooking-fumes"  # 餐饮油烟 (duty: 生态环境局)
+
+
+@contextlib.asynccontextmanager
+async def followed_case(
+    settings: Settings, db: Database, *, source_deadline: datetime | None = None
+) -> AsyncIterator[Any]:
+    """The whole system running, a petition office and a department of 宝安区 with staff,
+    and one petition of category 餐饮油烟 taken in: its tracking view, its Open311 reads and
+    casework's acts on it."""
+    s = uuid.uuid4().hex[:8]
+    office, housing = f"O311-{s}", f"ZJ311-{s}"
+    async with db.transaction("identity") as conn:
+        await identity.create_org_unit(conn, id=office, name="宝安区信访局",
+                                       kind="petition_office", parent_id=None,
+                                       region_codes=["440306"])  # fmt: skip
+        await identity.create_org_unit(conn, id=housing, name="宝安区住房和城乡建设局",
+                                       kind="department", parent_id=office,
+                                       region_codes=["440306"])  # fmt: skip
+    staff: dict[str, dict[str, str]] = {}
+    for who, unit, roles in (
+        ("officer", office, ["petition_officer"]),
+        ("handler", housing, ["handler"]),
+        ("lead", housing, ["unit_lead"]),
+    ):
+        username = f"o311.{who}.{s}"
+        async with db.transaction("identity") as conn:
+            await identity.create_staff(conn, username=username, display_name=who,
+                                        org_unit_id=unit, roles=roles,
+                                        password="correct-horse-1")  # fmt: skip
+        async with db.transaction("identity") as conn:
+            login = await identity.authenticate(conn, username=username,
+                                                password="correct-horse-1", totp_code=None,
+                                                clock=system_clock, settings=settings)  # fmt: skip
+        staff[who] = {"Authorization": f"Bearer {login.access_token}"}
+
+    async with system(cfg(settings)) as (client, _, config):
+        async with db.transaction("intake") as conn:
+            created = await take_in(
+                conn,
+                petition=normalized(
+                    datetime.now(UTC), source=Source.PROVINCE_ASSIGN,
+                    source_deadline=source_deadline,
+                    category_code=categories.by_service_code(AIR).code,  # type: ignore[union-attr]
+                ),
+                keys=keys_for(settings), clock=system_clock,
+            )  # fmt: skip
+        casework = create_casework(config)
+        async with casework.router.lifespan_context(casework):
+            transport = httpx.ASGITransport(app=casework)
+            async with httpx.AsyncClient(transport=transport, base_url="http://cw") as cw:
+
+                async def tracked(status: str, milestone: str | None = None) -> Any:
+                    """The tracking view once it shows ``status`` (and ``milestone``)."""
+                    view = (
+                        await client.get(
+                            f"/api/v1/petitions/{created.tracking_no}",
+                            params={"code": created.query_code},
+                        )
+                    ).json()
+                    if view["status"] != status:
+                        return None
+                    if milestone and view["history"][-1]["milestone"] != milestone:
+                        return None
+                    return view
+
+                async def read(rid: str | None = None, **params: str) -> dict[str, Any]:
+                    r = await client.get(
+                        f"{BASE}/requests/{rid or created.tracking_no}.json", params=params
+                    )
+                    assert r.status_code == 200, r.text
+                    (item,) = r.json()
+                    return item
+
+                async def act(who: str, name: str, body: dict[str, Any]) -> httpx.Response:
+                    r = await cw.post(
+                        f"/api/v1/casework/cases/{created.case_id}/acts/{name}",
+                        json=body, headers=staff[who],
+                    )  # fmt: skip
+                    assert r.status_code == 200, r.text
+                    return r
+
+                async def approve(approval_id: int) -> None:
+                    r = await cw.post(
+                        f"/api/v1/casework/approvals/{approval_id}/decision",
+                        json={"decision": "approve"}, headers=staff["lead"],
+                    )  # fmt: skip
+                    assert r.status_code == 200, r.text
+
+                yield SimpleNamespace(
+                    tracking_no=created.tracking_no,
+                    housing=housing,
+                    intake=client,
+                    tracked=tracked,
+                    open311=read,
+                    act=act,
+                    approve=approve,
+                )
+
+
+def same_instant(w3: str | None, iso: str | datetime | None) -> bool:
+    """An Open311 date-time (whole seconds) and a deadline as the tracking view gives it."""
+    assert w3 is not None and iso is not None
+    at = iso if isinstance(iso, datetime) else datetime.fromisoformat(iso)
+    return datetime.fromisoformat(w3) == at.replace(microsecond=0)
+
+
+async def test_expected_datetime_is_the_deadline_of_the_tracking_view(
+    settings: Settings, db: Database, clean: None
+) -> None:
+    """``expected_datetime`` is the current deadline (integrations §4): the one the tracking
+    view shows, moved by an extension, never the partner's own."""
+    province_deadline = datetime.now(UTC) + timedelta(days=3)
+    async with followed_case(settings, db, source_deadline=province_deadline) as case:
+        view = await eventually(lambda: case.tracked("registered"))
+        assert view["deadline"] is not None  # the clocks from receipt
+        item = await case.open311()
+        assert same_instant(item["expected_datetime"], view["deadline"])
+        assert not same_instant(item["expected_datetime"], province_deadline)
+
+        # a request filed through Open311 runs the same clocks once registered
+        r = await case.intake.post(
+            f"{BASE}/requests.json",
+            data={**FORM, "service_code": AIR, "address_string": "宝安区西乡街道某小区",
+                  "api_key": "key-a"},
+        )  # fmt: skip
+        assert r.status_code == 200, r.text
+        filed = r.json()[0]["service_request_id"]
+
+        async def registered_deadline() -> Any:
+            row = await stored(db, filed)
+            if row.status != "registered":
+                return None
+            async with db.transaction("intake") as conn:
+                recorded = await petition_repo.milestones(conn, row.case_id)
+            return recorded[-1].due_at  # the tracking view's deadline (petition.service.track)
+
+        due = await eventually(registered_deadline)
+        for params in ({}, {"api_key": "key-a"}):
+            assert same_instant((await case.open311(filed, **params))["expected_datetime"], due)
+
+        await case.act("officer", "accept", {"handling_path": "claim"})
+        await case.act("officer", "assign", {"mode": "assign", "lead_unit_id": case.housing})
+        view = await eventually(lambda: case.tracked("assigned"))
+        assert same_instant((await case.open311())["expected_datetime"], view["deadline"])
+        await case.act("handler", "sign", {})
+        before = (await eventually(lambda: case.tracked("signed")))["deadline"]
+        r = await case.act("handler", "extend", {"days": 30, "reason": "需多部门会商"})
+        await case.approve(r.json()["approval_id"])
+        view = await eventually(lambda: case.tracked("signed", "extended"))
+        assert datetime.fromisoformat(view["deadline"]) > datetime.fromisoformat(before)
+        # the extended deadline, in the single request and in the list alike
+        item = await case.open311()
+        assert same_instant(item["expected_datetime"], view["deadline"])
+        listed = (
+            await case.intake.get(
+                f"{BASE}/requests.json",
+                params={"service_request_id": f"{case.tracking_no},{filed}"},
+            )
+        ).json()
+        assert {i["service_request_id"]: i for i in listed}[case.tracking_no] == item
+
+
+async def test_agency_responsible_is_the_unit_the_case_was_assigned_to(
+    settings: Settings, db: Database, clean: None
+) -> None:
+    async with followed_case(settings, db) as case:
+        await eventually(lambda: case.tracked("registered"))
+        # before assignment: the category's department in the district
+        assert (await case.open311())["agency_responsible"] == "宝安区生态环境局"
+        await case.act("officer", "accept", {"handling_path": "claim"})
+        await eventually(lambda: case.tracked("accepted"))
+        assert (await case.open311())["agency_responsible"] == "宝安区生态环境局"
+        # assigned to the housing bureau: that unit, whatever the category's duty
+        await case.act("officer", "assign", {"mode": "assign", "lead_unit_id": case.housing})
+        await eventually(lambda: case.tracked("assigned"))
+        assert (await case.open311())["agency_responsible"] == "宝安区住房和城乡建设局"
+        # later milestones do not change it
+        await case.act("handler", "sign", {})
+        await eventually(lambda: case.tracked("signed"))
+        for params in ({}, {"api_key": "key-a"}):
+            item = await case.open311(**params)
+            assert item["agency_responsible"] == "宝安区住房和城乡建设局"
+        listed = (
+            await case.intake.get(
+                f"{BASE}/requests.json", params={"service_request_id": case.tracking_no}
+            )
+        ).json()
+        assert [i["agency_responsible"] for i in listed] == ["宝安区住房和城乡建设局"]

@@ -104,7 +104,7 @@ async def create_request(
     raw: dict[str, Any] = {k: v for k, v in form.items() if k != "api_key"}
     async with db.transaction("intake") as conn:
         created = await service.create(
-            conn, form=parsed, raw=raw, api_key=api_key, keys=keys, clock=clock
+            conn, form=parsed, raw=raw, api_key=api_key, keys=keys, clock=clock, settings=settings
         )
     return render(created, out, "service_requests")
 

@@ -16,7 +16,18 @@ Privacy, as implemented:
 Region of a new request: ``attribute[region_code]``; else a district named in
 ``address_string``; else the district whose centroid is nearest to ``lat``/``long`` when the
 point lies in the city's bounding box (:data:`DISTRICT_CENTROIDS`, an approximation: district
-boundaries are not round); else :data:`DEFAULT_REGION`. The last two are quality-flagged.
+boundaries are not round); else the configured default (``open311_default_region``). The last
+two are quality-flagged.
+
+Fields of a request from the public tracking view (``intake.public_milestone``, projected from
+casework's milestones), read in the same statement as the requests:
+
+* ``expected_datetime`` is the current deadline: the one the tracking view shows (the
+  ``due_at`` of the case's latest public milestone by its event sequence), null while no
+  clock the petitioner is told about runs (not yet registered, replied, closed …) — never a
+  partner's own deadline;
+* ``agency_responsible`` is the unit the case was last assigned or transferred to (交办/转送,
+  改派), else — before any assignment — the category's department in the district.
 """
 
 from __future__ import annotations
@@ -56,8 +67,6 @@ SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 PREFIX = "/open311/v2"
 KEY_KIND = "open311_key"
 REGISTERED_BY_PREFIX = "open311:"
-# The configured default region (宝安区) for a request whose location names no district.
-DEFAULT_REGION = "440306"
 TITLE_CHARS = 30  # characters of the description in the petition's title
 CLOSED_STATUSES = frozenset({"closed", "withdrawn", "not_accepted", "diverted"})
 SERVICE_NOTICE = (
@@ -190,7 +199,7 @@ def filer_of(api_key: str, keys: Keys) -> str:
 # --- POST ----------------------------------------------------------------------------------
 
 
-def region_for(form: RequestForm) -> tuple[str, QualityFlag | None]:
+def region_for(form: RequestForm, default_region: str) -> tuple[str, QualityFlag | None]:
     if form.region_code is not None:
         if (
             not regions.valid_region_code(form.region_code)
@@ -209,7 +218,7 @@ def region_for(form: RequestForm) -> tuple[str, QualityFlag | None]:
         nearest = nearest_district(form.lat, form.long)
         if nearest is not None:
             return nearest, QualityFlag(field="region_code", code="estimated_from_location")
-    return DEFAULT_REGION, QualityFlag(field="region_code", code="default_region")
+    return default_region, QualityFlag(field="region_code", code="default_region")
 
 
 def nearest_district(lat: float, lng: float) -> str | None:
@@ -233,7 +242,12 @@ def _person_name(first: str | None, last: str | None) -> str | None:
 
 
 def to_normalized(
-    form: RequestForm, *, raw: dict[str, Any], filer: str, received_at: datetime
+    form: RequestForm,
+    *,
+    raw: dict[str, Any],
+    filer: str,
+    received_at: datetime,
+    default_region: str,
 ) -> NormalizedPetition:
     node = categories.by_service_code(form.service_code)
     if not offered(node):
@@ -243,7 +257,7 @@ def to_normalized(
             f"unknown service_code: {form.service_code}",
         )
     assert node is not None
-    region, region_flag = region_for(form)
+    region, region_flag = region_for(form, default_region)
     flags: list[QualityFlag] = [region_flag] if region_flag else []
     people: list[Person] = []
     name = _person_name(form.first_name, form.last_name)
@@ -287,9 +301,14 @@ async def create(
     api_key: str,
     keys: Keys,
     clock: Clock,
+    settings: Settings,
 ) -> list[dict[str, Any]]:
     normalized = to_normalized(
-        form, raw=raw, filer=filer_of(api_key, keys), received_at=clock.now()
+        form,
+        raw=raw,
+        filer=filer_of(api_key, keys),
+        received_at=clock.now(),
+        default_region=settings.open311_default_region,
     )
     created = await take_in(db, petition=normalized, keys=keys, clock=clock)
     return [
@@ -314,6 +333,30 @@ _latest = (
     .lateral("latest")
 )
 
+# The current deadline, exactly as the tracking view computes it (petition.service.track: the
+# last of repository.milestones, in the case's event sequence): the latest public milestone's
+# ``due_at``, null when no clock runs. One primary-key probe per request, in the same
+# statement as the requests.
+_current = (
+    select(public_milestone.c.due_at.label("expected_at"))
+    .where(public_milestone.c.case_id == petition.c.case_id)
+    .order_by(public_milestone.c.seq.desc())
+    .limit(1)
+    .lateral("current")
+)
+
+# The unit handling the case: that of its latest assignment or transfer milestone.
+_handling = (
+    select(public_milestone.c.lead_unit_name.label("unit_name"))
+    .where(
+        public_milestone.c.case_id == petition.c.case_id,
+        public_milestone.c.lead_unit_name.is_not(None),
+    )
+    .order_by(public_milestone.c.seq.desc())
+    .limit(1)
+    .lateral("handling")
+)
+
 _COLUMNS = (
     petition.c.case_id,
     petition.c.tracking_no,
@@ -323,7 +366,6 @@ _COLUMNS = (
     petition.c.content,
     petition.c.received_at,
     petition.c.updated_at,
-    petition.c.source_deadline,
     petition.c.address_enc,
     petition.c.lat,
     petition.c.lng,
@@ -331,6 +373,8 @@ _COLUMNS = (
     petition.c.raw_enc,
     _latest.c.notes,
     _latest.c.noted_at,
+    _current.c.expected_at,
+    _handling.c.unit_name,
 )
 
 
@@ -343,7 +387,11 @@ _CONFIDENTIAL = sorted(
 def _base() -> Any:
     return (
         select(*_COLUMNS)
-        .select_from(petition.outerjoin(_latest, true()))
+        .select_from(
+            petition.outerjoin(_latest, true())
+            .outerjoin(_current, true())
+            .outerjoin(_handling, true())
+        )
         .where(
             petition.c.accusation.is_(False),
             or_(petition.c.category_code.is_(None), petition.c.category_code.not_in(_CONFIDENTIAL)),
@@ -386,7 +434,10 @@ def _district_address(region_code: str) -> str | None:
     return regions.full_name(district.code) if district else None
 
 
-def _agency(node: Category | None, region_code: str) -> str | None:
+def _agency(node: Category | None, region_code: str, unit_name: str | None) -> str | None:
+    """The unit the case was assigned to, else the category's department in the district."""
+    if unit_name:
+        return unit_name
     if node is None:
         return None
     district = regions.district_of(region_code)
@@ -405,11 +456,11 @@ def present(row: Row[Any], *, filer: str | None, keys: Keys) -> dict[str, Any]:
         "service_name": node.name if code and node else None,
         "service_code": code,
         "description": row.content,
-        "agency_responsible": _agency(node, row.region_code),
+        "agency_responsible": _agency(node, row.region_code, row.unit_name),
         "service_notice": SERVICE_NOTICE,
         "requested_datetime": w3c(row.received_at),
         "updated_datetime": w3c(max(stamps)),
-        "expected_datetime": w3c(row.source_deadline),
+        "expected_datetime": w3c(row.expected_at),
         "address": _district_address(row.region_code),
         "address_id": None,
         "zipcode": None,

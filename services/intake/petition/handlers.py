@@ -1,5 +1,6 @@
 """Intake's consumers: the public tracking view projected from casework's milestones — every
-milestone that has something to tell the petitioner, with the deadline then running."""
+milestone that has something to tell the petitioner, with the deadline then running and, on
+an assignment or transfer, the unit the case went to (Open311's ``agency_responsible``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.intake.petition import repository as repo
 from shared.bus import BusContext
 from shared.bus.consumer import Handler, batch
-from shared.events.casework import MILESTONES, CaseRegisteredV1, CaseWithdrawnV1
+from shared.events.casework import (
+    MILESTONES,
+    CaseAssignedV1,
+    CaseRegisteredV1,
+    CaseWithdrawnV1,
+)
 from shared.events.envelope import Envelope, EventPayload
 
 # the milestones a petitioner is told about (internal ones carry no public message)
@@ -41,6 +47,11 @@ def _row(env: Envelope) -> dict[str, Any] | None:
     message = getattr(event, "public_message", None)
     if not message:
         return None
+    unit = None
+    if isinstance(event, CaseAssignedV1):
+        # the unit now handling the case, named as the hotline's callbacks name it (its id
+        # when the event carries no name)
+        unit = event.lead_unit_name or event.lead_unit_id
     return {
         "c": uuid.UUID(getattr(event, "case_id")),  # noqa: B009
         "s": env.aggregate_seq,
@@ -49,6 +60,7 @@ def _row(env: Envelope) -> dict[str, Any] | None:
         "msg": message,
         "at": at,
         "due": due,
+        "unit": unit,
     }
 
 

@@ -144,16 +144,18 @@ async def milestones(db: AsyncConnection, case_id: uuid.UUID) -> list[Row[Any]]:
 
 async def record_milestones(db: AsyncConnection, rows: list[dict[str, Any]]) -> None:
     """Project many milestones at once; a repeated milestone is ignored. The petition's
-    public status becomes that of its latest milestone (by the case's event sequence)."""
+    public status becomes that of its latest milestone (by the case's event sequence).
+    ``unit`` is the lead unit's name on an assignment / transfer, else None."""
     if not rows:
         return
-    cols = ("c", "s", "m", "st", "msg", "at", "due")
+    cols = ("c", "s", "m", "st", "msg", "at", "due", "unit")
     await db.execute(
         text(
             "INSERT INTO intake.public_milestone (case_id, seq, milestone, status, message, "
-            "occurred_at, due_at) SELECT * FROM unnest(CAST(:c AS uuid[]), CAST(:s AS int[]), "
-            "CAST(:m AS text[]), CAST(:st AS text[]), CAST(:msg AS text[]), "
-            "CAST(:at AS timestamptz[]), CAST(:due AS timestamptz[])) ON CONFLICT DO NOTHING"
+            "occurred_at, due_at, lead_unit_name) SELECT * FROM unnest(CAST(:c AS uuid[]), "
+            "CAST(:s AS int[]), CAST(:m AS text[]), CAST(:st AS text[]), CAST(:msg AS text[]), "
+            "CAST(:at AS timestamptz[]), CAST(:due AS timestamptz[]), CAST(:unit AS text[])) "
+            "ON CONFLICT DO NOTHING"
         ),
         {k: [r.get(k) for r in rows] for k in cols},
     )
