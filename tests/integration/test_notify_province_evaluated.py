@@ -303,6 +303,8 @@ async def test_a_staff_evaluation_is_queued_once_in_the_case_order(
     assert body["org_unit"] == "宝安区城管和综合执法局"  # the rated unit, not the recording office
     hotline = await queued(db, "hotline", case.order_no or "")
     assert [b["status"] for b in hotline] == HOTLINE_STORY
+    # every status tells the hotline's operator something, the first contact included
+    assert all(b["message"] for b in hotline), [b for b in hotline if not b["message"]]
 
 
 async def test_a_staff_recorded_dissatisfaction_sends_its_reason(

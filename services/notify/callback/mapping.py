@@ -74,6 +74,16 @@ def _refusal_message(event: ev.CaseRefusedV1) -> str:
     return f"不予受理：{event.reason}{where}"
 
 
+_CONTACT_MESSAGE = {
+    "phone": "承办单位已与来电人取得联系，正在办理",
+    "sms": "承办单位已与来电人取得联系，正在办理",
+    "letter": "承办单位已与来电人取得联系，正在办理",
+    "visit": "承办单位已约见来电人，正在办理",
+    "site_visit": "承办单位已到现场核查，正在办理",
+    "mediation": "承办单位已组织调解，正在办理",
+}
+
+
 def hotline_status(
     event: EventPayload, *, first_contact: bool, lead_unit_name: str | None
 ) -> dict[str, Any] | None:
@@ -105,6 +115,9 @@ def hotline_status(
         if not first_contact:
             return None
         status, at = "in_progress", event.occurred_at
+        # the contact itself is not a public milestone: say what happened, without its notes
+        message = message or _CONTACT_MESSAGE.get(event.method, _CONTACT_MESSAGE["phone"])
+        department = department or lead_unit_name
     elif isinstance(event, ev.CaseRepliedV1):
         if event.stage != "reply":
             return None  # review decisions are not the hotline's business (§2)
