@@ -64,12 +64,37 @@ async def test_anonymous_filing_and_code_as_key(
             files={"file": ("x.exe", b"MZ...", "application/x-msdownload")},
         )
         assert exe.status_code == 422 and exe.json()["errors"][0]["code"] == "unsupported_type"
+        # the content must be what the type says: a program or a web page sent as a picture,
+        # a binary as text, are refused; real text (UTF-8 or GB 18030) is taken
+        program = b"MZ\x90\x00\x03\x00\x00\x00This program cannot be run in DOS mode"
+        for name, body, media_type, status in (
+            ("photo.jpg", program, "image/jpeg", 422),
+            ("photo.png", b"<html><script>alert(1)</script></html>", "image/png", 422),
+            ("notes.txt", program + b"\x00\x00", "text/plain", 422),
+            ("notes.txt", "楼道堆物，影响通行".encode("gb18030"), "text/plain", 201),
+        ):
+            r = await client.post(
+                f"{url}/attachments",
+                data={"code": created["query_code"]},
+                files={"file": (name, body, media_type)},
+            )
+            assert r.status_code == status, (name, media_type, r.text)
+            if status == 422:
+                assert r.json()["errors"][0] == {
+                    "field": "file",
+                    "code": "type_mismatch",
+                    "message": "附件内容与所声明的类型不符 / "
+                    "the file's content does not match its declared type",
+                }
     assert await q(db, "intake", "SELECT anonymous FROM intake.petition") is True
     assert await q(db, "intake", "SELECT count(*) FROM intake.petitioner") == 0
-    assert await q(db, "intake", "SELECT count(*) FROM intake.attachment") == 1
+    assert await q(db, "intake", "SELECT count(*) FROM intake.attachment") == 2
     assert await q(
         db, "intake", "SELECT string_agg(type, ',' ORDER BY position) FROM intake.outbox_event"
-    ) == ("intake.petition.received,intake.petition.supplemented,intake.petition.supplemented")
+    ) == (
+        "intake.petition.received,intake.petition.supplemented,intake.petition.supplemented,"
+        "intake.petition.supplemented"
+    )
 
 
 async def test_signed_in_my_petitions_and_withdrawal(
@@ -153,6 +178,10 @@ async def test_signed_in_my_petitions_and_withdrawal(
             f"/api/v1/petitions/{mine[0]}/withdraw", headers=auth, json={"reason": "再撤一次"}
         )
         assert again.status_code == 409
+        late = await client.post(
+            f"/api/v1/petitions/{mine[0]}/supplements", headers=auth, json={"content": "补充"}
+        )
+        assert late.status_code == 409 and late.json()["errors"][0]["code"] == "petition_ended"
 
 
 async def test_rate_limits(settings: Settings, clean: None) -> None:
@@ -172,3 +201,20 @@ async def test_rate_limits(settings: Settings, clean: None) -> None:
         r = await client.post("/api/v1/petitions", json={**PETITION, "phone": "13700137009"})
         assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
         assert r.json()["errors"][0]["code"] == "rate_limited"
+
+
+async def test_a_retry_over_the_limit_gets_its_stored_answer(
+    settings: Settings, clean: None
+) -> None:
+    """integrations §5: a repeat with the same Idempotency-Key and body gets the stored
+    response — also once the phone's limit is reached by later filings."""
+    tight = settings.model_copy(update={"rate_per_phone_per_hour": 2})
+    async with intake_client(tight) as client:
+        key = {"Idempotency-Key": "filed-once"}
+        first = await client.post("/api/v1/petitions", json=PETITION, headers=key)
+        second = await client.post("/api/v1/petitions", json={**PETITION, "title": "另一件"})
+        assert (first.status_code, second.status_code) == (201, 201)
+        over = await client.post("/api/v1/petitions", json={**PETITION, "title": "第三件"})
+        assert over.status_code == 429
+        retry = await client.post("/api/v1/petitions", json=PETITION, headers=key)
+        assert retry.status_code == 201 and retry.json() == first.json()

@@ -14,8 +14,8 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.intake.petition import content_type, service
 from services.intake.petition import repository as repo
-from services.intake.petition import service
 from services.intake.petition.schemas import (
     AttachmentRead,
     MyPetition,
@@ -77,24 +77,26 @@ async def create_petition(
             )
     client_ip = request.client.host if request.client else "unknown"
     redis = request.app.state.redis
-    await ratelimit.check(
-        redis,
-        scope="petition:ip",
-        key=client_ip,
-        limit=settings.rate_per_ip_per_minute,
-        window_seconds=60,
-    )
-    if petition_in.phone:
-        await ratelimit.check(
-            redis,
-            scope="petition:phone",
-            key=keys.hash.digest("phone", petition_in.phone),
-            limit=settings.rate_per_phone_per_hour,
-            window_seconds=3600,
-            field="phone",
-        )
 
     async def act(conn: AsyncConnection) -> bytes:
+        # the rate limits count new filings only: a retry with the same Idempotency-Key gets
+        # its stored answer (run_once answers it before calling this), never a 429
+        await ratelimit.check(
+            redis,
+            scope="petition:ip",
+            key=client_ip,
+            limit=settings.rate_per_ip_per_minute,
+            window_seconds=60,
+        )
+        if petition_in.phone:
+            await ratelimit.check(
+                redis,
+                scope="petition:phone",
+                key=keys.hash.digest("phone", petition_in.phone),
+                limit=settings.rate_per_phone_per_hour,
+                window_seconds=3600,
+                field="phone",
+            )
         created = await service.submit(
             conn,
             petition_in=petition_in,
@@ -325,6 +327,14 @@ async def add_attachment(
         )
     if not data:
         raise ApiError(422, "too_short", "附件为空", "empty file", field="file")
+    if not content_type.matches(media_type, data):
+        raise ApiError(
+            422,
+            "type_mismatch",
+            "附件内容与所声明的类型不符",
+            "the file's content does not match its declared type",
+            field="file",
+        )
     name = (file.filename or "attachment")[:255]
 
     async def act(conn: AsyncConnection, row: Any) -> dict[str, Any]:

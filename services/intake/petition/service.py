@@ -495,6 +495,11 @@ async def find_own(
     return None
 
 
+# after these nothing more is handled: material added would reach nobody (a later petition
+# on the same matter is a new petition — or, after 复核, is not taken up again)
+ENDED_FOR_SUPPLEMENTS = frozenset({"withdrawn", "reexamined"})
+
+
 async def supplement(
     db: AsyncConnection,
     *,
@@ -504,6 +509,13 @@ async def supplement(
     keys: Keys,
     clock: Clock,
 ) -> None:
+    if row.status in ENDED_FOR_SUPPLEMENTS:
+        raise ApiError(
+            409,
+            "petition_ended",
+            "该诉求已撤回或已终结，不能再补充材料",
+            "the petition was withdrawn or has ended; nothing more can be added",
+        )
     now = clock.now()
     await repo.add_history(
         db,
