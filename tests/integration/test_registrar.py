@@ -433,6 +433,8 @@ async def test_receipt_slip(settings: Settings, db: Database, clean: None) -> No
             "60日内办结",
             "30日内请求复查",
             "12人",
+            "宝安区信访局",  # the desk, and who registered it (首问负责)
+            "登记员",
         ):
             assert needle in page.text
         pdf = await desk.client.get(created["receipt"]["pdf"], headers=desk.registrar)

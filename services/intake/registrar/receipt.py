@@ -33,6 +33,12 @@ class Slip:
     source: str
     title: str
     people_count: int
+    # 首问负责: who registered it, at which desk — the petitioner's first contact
+    registered_by: str | None = None
+    registered_at_unit: str | None = None
+    # the deadline the case runs on now (the tracking view's), with what it is for
+    due_at: datetime | None = None
+    due_for: str | None = None
 
     def rows(self) -> list[tuple[str, str]]:
         local = self.received_at.astimezone(SHANGHAI)
@@ -45,6 +51,13 @@ class Slip:
         ]
         if self.source == "visit":
             out.append(("来访人数", f"{self.people_count}人"))
+        if self.registered_at_unit:
+            out.append(("登记单位", self.registered_at_unit))
+        if self.registered_by:
+            out.append(("登记人（首问负责）", self.registered_by))
+        if self.due_at is not None:
+            when = self.due_at.astimezone(SHANGHAI).strftime("%Y年%m月%d日")
+            out.append(("当前办理期限", f"{when}前{self.due_for or ''}"))
         return out
 
 

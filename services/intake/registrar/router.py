@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.intake.petition import repository as petition_repo
 from services.intake.petition.normalized import Source
 from services.intake.registrar import receipt, service
 from services.intake.registrar.schemas import (
@@ -26,6 +27,7 @@ from services.intake.registrar.schemas import (
 from shared.api import idempotency
 from shared.api.deps import ClockDep, DbDep, IdempotencyKey, KeysDep
 from shared.api.errors import not_found
+from shared.identity import service as identity
 from shared.identity.deps import require_roles
 from shared.identity.principal import Principal
 from shared.identity.roles import REGISTRAR
@@ -202,8 +204,17 @@ async def _slip(
         raise not_found()
     async with db.transaction("intake") as conn:
         row = await service.find_desk_petition(conn, tracking_no=tracking_no, principal=principal)
-    if row is None or not service.code_matches(row, code, keys):
-        raise not_found("未找到该编号或查询码错误", "unknown tracking number or wrong code")
+        if row is None or not service.code_matches(row, code, keys):
+            raise not_found("未找到该编号或查询码错误", "unknown tracking number or wrong code")
+        recorded = await petition_repo.milestones(conn, row.case_id)
+    staff_name = unit_name = None
+    if row.registered_by:
+        async with db.transaction("identity") as conn:
+            staff = await identity.get_staff(conn, staff_id=row.registered_by)
+            unit = await identity.get_org_unit(conn, unit_id=staff.org_unit_id) if staff else None
+        staff_name = staff.display_name if staff else None
+        unit_name = unit.name if unit else None
+    latest = recorded[-1] if recorded else None
     return receipt.Slip(
         tracking_no=row.tracking_no,
         query_code=code,
@@ -211,7 +222,22 @@ async def _slip(
         source=row.source,
         title=row.title,
         people_count=row.people_count,
+        registered_by=staff_name,
+        registered_at_unit=unit_name,
+        due_at=latest.due_at if latest is not None else None,
+        due_for=_DUE_FOR.get(latest.milestone) if latest is not None else None,
     )
+
+
+# what the deadline after each public milestone is for (the tracking view's deadline)
+_DUE_FOR = {
+    "registered": "告知是否受理",
+    "accepted": "办结并答复",
+    "assigned": "办结并答复",
+    "signed": "办结并答复",
+    "extended": "办结并答复（已延期）",
+    "review_requested": "作出复查（复核）意见",
+}
 
 
 _CODE = Annotated[str, Query(min_length=1, max_length=32, description="the query code")]
