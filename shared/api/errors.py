@@ -135,7 +135,9 @@ def validation_items(errors: list[dict[str, Any]]) -> list[ErrorItem]:
             limit = e.get("ctx", {}).get(key)
             if limit is not None:
                 zh, en = f"{zh}（{zh_limit.format(limit)}）", f"{en} ({en_limit.format(limit)})"
-        items.append(ErrorItem(field_path(tuple(e.get("loc", ()))), code, bilingual(zh, en)))
+        # malformed JSON is located by its character offset (("body", 17)): the field is the body
+        where = "body" if kind == "json_invalid" else field_path(tuple(e.get("loc", ())))
+        items.append(ErrorItem(where, code, bilingual(zh, en)))
     return items
 
 
