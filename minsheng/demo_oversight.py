@@ -4,7 +4,9 @@ guards and events — so the reports have 督办 and 领导包案 cases to count
 
 * one case supervised (督办, with a 督办通知 number) and then replied to in time;
 * one case supervised and still being handled;
-* one case owned by the district leader (领导包案), replied to and closed as resolved.
+* one case owned by the district leader (领导包案), replied to, rated by the petitioner on
+  the office's callback (回访, recorded by the officer) and closed as resolved — a case
+  closes only once evaluated (domain §2).
 
 Runs once: nothing is done when the office has supervised a case already. The cast (the
 office, its officer and supervisor, the leader, the units' handlers) is the demo org's by
@@ -171,6 +173,8 @@ async def load_oversight(
     measures = "区领导牵头协调，每周听取进展；街道专人负责联系信访人"
     await demo.act(cast.leader, owned, "take_charge", {"days": 30, "measures": measures})
     await demo.reply(owned, unit_c)
+    rating = {"unit_rating": "satisfied", "office_rating": "satisfied"}
+    await demo.act(cast.officer, owned, "evaluate", rating)  # 回访: rated by phone
     await demo.act(cast.officer, owned, "close", {"resolved": True})
     print("demo oversight: 2 cases supervised (督办), 1 owned by a leader (领导包案)")
     return True

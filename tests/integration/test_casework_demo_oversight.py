@@ -1,6 +1,7 @@
 """The demo's oversight step (``minsheng.demo_oversight``) on a small world of its own: three
 registered cases end up supervised (one replied in time), supervised and open, and owned by
-a leader and closed — through the real acts, with their events; a second run does nothing."""
+a leader, evaluated and closed — through the real acts, with their events; a second run does
+nothing."""
 
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ async def test_demo_oversight_supervises_two_cases_and_gives_one_to_a_leader(
         assert events[0].count("casework.case.supervised") == 1
         assert events[1].count("casework.case.supervised") == 1
         assert "casework.case.leader_assigned" in events[2]
+        assert events[2][-2:] == ["casework.case.evaluated", "casework.case.closed"]
         assert "casework.case.supervised" not in events[2]
         async with db.transaction("casework") as conn:
             rows = (

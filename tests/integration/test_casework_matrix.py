@@ -35,10 +35,10 @@ async def worlds(settings: Settings) -> AsyncIterator[tuple[World, World]]:
         await db.dispose()
 
 
-async def _matrix(w: World, other: World, check) -> list[str]:  # type: ignore[no-untyped-def]
+async def _matrix(w: World, other: World, check, units: list[str] = UNITS) -> list[str]:  # type: ignore[no-untyped-def]
     """Run ``check(headers, unit, role)`` for every cell; returns the cells that differed."""
     wrong = []
-    for unit in [*UNITS, OTHER]:
+    for unit in [*units, OTHER]:
         for role in ROLES:
             headers = (
                 await other.login_as("office", role)
@@ -164,6 +164,99 @@ async def test_taking_charge_of_a_case(worlds: tuple[World, World]) -> None:
         return r.status_code, want
 
     assert await _matrix(w, other, check) == []
+
+
+REVIEWERS = {"unit_lead", "leader", "petition_officer"}
+REVIEW_UNITS = ["city", *UNITS]  # the city government sees every case of its district
+REPLY = {
+    "summary": "经调查核实，已责令退还。",
+    "claims": [{"claim": "退还多收的费用", "decision": "support", "facts": "属实",
+                "basis": "《物业管理条例》第四十条"}],
+}  # fmt: skip
+
+
+async def _under_review(w: World, *, reexam: bool) -> str:
+    """A case replied to by the housing bureau (assigned by the district office) and under
+    复查 by the district government — or, with ``reexam``, decided there and under 复核 by
+    the city government."""
+    case_id = await w.register()
+    steps: list[tuple[str, str, dict[str, Any]]] = [
+        ("officer", "accept", {"handling_path": "claim"}),
+        ("officer", "assign", {"mode": "assign", "lead_unit_id": w.units["housing"]}),
+        ("housing", "sign", {}),
+        ("housing", "contact", {"method": "phone", "reached": True}),
+        ("housing", "reply", REPLY),
+        ("registrar", "request_review", {"reason": "不服处理意见"}),
+    ]
+    if reexam:
+        steps += [
+            ("gov_leader", "decide_review", {"outcome": "upheld", "opinion": "维持",
+                                             "facts": "属实", "basis": "条例第35条"}),
+            ("registrar", "request_reexam", {"reason": "仍不服"}),
+        ]  # fmt: skip
+    for who, act, body in steps:
+        r = await w.act(who, case_id, act, body)
+        assert r.status_code == 200, (act, r.text)
+    return case_id
+
+
+def _review_want(unit: str, role: str, review_unit: str) -> tuple[int, str | None]:
+    """Written out from domain §2: the reviewing body itself, with a reviewer's role; the
+    office and the housing bureau (whose decisions are reviewed) and, under 复核, the district
+    government (which decided the 复查) see the case but may not decide."""
+    if unit in ("discipline", OTHER):
+        return 404, "not_found"
+    if role not in REVIEWERS:
+        return 403, "role_required"
+    return (200, None) if unit == review_unit else (403, "not_your_unit")
+
+
+def _outcome(r: Any) -> tuple[int, str | None]:
+    return r.status_code, (None if r.status_code == 200 else r.json()["errors"][0]["code"])
+
+
+async def test_deciding_a_review(worlds: tuple[World, World]) -> None:
+    """复查: the district government decides (the housing bureau's own government)."""
+    w, other = worlds
+    current: list[str] = []
+    body = {"outcome": "upheld", "opinion": "维持", "facts": "属实", "basis": "条例第35条"}
+
+    async def check(headers, unit, role):  # type: ignore[no-untyped-def]
+        if not current:
+            current.append(await _under_review(w, reexam=False))
+        case_id = current[0]
+        r = await w.client.post(f"{BASE}/cases/{case_id}/acts/decide_review", json=body,
+                                headers=headers)  # fmt: skip
+        if r.status_code == 200:
+            current.clear()  # decided: the next cell gets a case of its own
+        return _outcome(r), _review_want(unit, role, "gov")
+
+    assert await _matrix(w, other, check, REVIEW_UNITS) == []
+
+
+async def test_hearing_and_deciding_a_reexamination(worlds: tuple[World, World]) -> None:
+    """复核 and its hearing (pause / resume of the clock): the city government decides; the
+    district government, which decided the 复查, may not."""
+    w, other = worlds
+    current: list[str] = []
+    body = {"outcome": "upheld", "opinion": "维持", "facts": "属实", "basis": "条例第36条"}
+
+    async def check(headers, unit, role):  # type: ignore[no-untyped-def]
+        if not current:
+            current.append(await _under_review(w, reexam=True))
+        case_id = current[0]
+        got = []
+        for act, json in (("pause", {"reason": "举行听证"}), ("resume", {"reason": "听证结束"}),
+                          ("decide_reexam", body)):  # fmt: skip
+            r = await w.client.post(f"{BASE}/cases/{case_id}/acts/{act}", json=json,
+                                    headers=headers)  # fmt: skip
+            got.append(_outcome(r))
+        if got[-1][0] == 200:
+            current.clear()
+        want = _review_want(unit, role, "city")
+        return tuple(got), (want, want, want)
+
+    assert await _matrix(w, other, check, REVIEW_UNITS) == []
 
 
 async def test_deciding_an_approval(worlds: tuple[World, World]) -> None:

@@ -229,6 +229,9 @@ async def test_who_may_supervise_and_when(settings: Settings, db: Database) -> N
         # closed and withdrawn cases are not supervised
         closed = await _to_in_progress(w)
         await w.act("housing", closed, "reply", REPLY)
+        r = await w.act("officer", closed, "evaluate",
+                        {"unit_rating": "satisfied", "office_rating": "satisfied"})  # fmt: skip
+        assert r.status_code == 200, r.text
         assert (await w.act("officer", closed, "close", {})).status_code == 200
         from services.casework.case import service
         from shared.events.intake import PetitionWithdrawnV1

@@ -162,6 +162,10 @@ async def test_one_evaluated_per_evaluation_from_staff_and_from_the_link(
             await until(link_case_evaluated)  # casework turned the rating into its milestone
             assert (await w.events(link_case)).count("casework.case.evaluated") == 1
             assert (await w.events(staff_case)).count("casework.case.evaluated") == 1
+            # the link case's 不满意 is verified (回访复核, not upheld) before it is closed
+            r = await w.act("officer", link_case, "verify",
+                            {"upheld": False, "finding": "经核实退款已到账"})  # fmt: skip
+            assert r.status_code == 200, r.text
             for case_id in (staff_case, link_case):
                 r = await w.act("officer", case_id, "close", {"resolved": True})
                 assert r.status_code == 200, r.text

@@ -26,8 +26,7 @@ EXPECTED_EDGES = {
     (wf.IN_PROGRESS, wf.IN_PROGRESS),
     (wf.IN_PROGRESS, wf.REPLIED),
     (wf.REPLIED, wf.EVALUATED),
-    (wf.REPLIED, wf.CLOSED),
-    (wf.EVALUATED, wf.CLOSED),
+    (wf.EVALUATED, wf.CLOSED),  # 办结 only after the evaluation (超期未评价 included)
     (wf.REPLIED, wf.REVIEW_REQUESTED),
     (wf.EVALUATED, wf.REVIEW_REQUESTED),
     (wf.CLOSED, wf.REVIEW_REQUESTED),
@@ -71,6 +70,8 @@ class CaseMachine(RuleBasedStateMachine):
             assert (before, after) in EXPECTED_EDGES, (act, before, after)
         if after == wf.REPLIED:
             self.replied = True
+        if after == wf.CLOSED and before != wf.CLOSED:
+            assert before == wf.EVALUATED, (act, before)
         self.status = after
         self.path.append(after)
 
@@ -115,3 +116,12 @@ def test_oversight_acts_are_allowed_exactly_where_the_flow_says(act: str) -> Non
 @pytest.mark.parametrize("state", sorted(wf.TERMINAL))
 def test_terminal_states_allow_only_notes(state: str) -> None:
     assert wf.allowed_acts(state) == ["note"]
+
+
+def test_a_case_closes_only_from_evaluated() -> None:
+    assert {s for s in wf.STATES if "close" in wf.allowed_acts(s)} == {wf.EVALUATED}
+
+
+@pytest.mark.parametrize("act", ["decide_review", "pause", "resume", "decide_reexam"])
+def test_review_acts_belong_to_the_reviewing_body(act: str) -> None:
+    assert wf.ACTS[act].unit == wf.REVIEW

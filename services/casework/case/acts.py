@@ -105,6 +105,36 @@ async def _office_ids(db: AsyncConnection, case_id: uuid.UUID) -> list[str]:
     return [r[0] for r in rows]
 
 
+async def contested_units(db: AsyncConnection, row: dict[str, Any]) -> set[str]:
+    """The units whose decision a 复查 / 复核 reviews: the lead and co-units that handled the
+    case, the petition office that accepted and assigned it, and — under 复核 — the body that
+    decided the 复查 (from the case history: whoever accepted, assigned or decided)."""
+    units = {u for u in (row["lead_unit_id"], *row["co_unit_ids"], row["office_unit_id"]) if u}
+    acted = await db.execute(
+        text(
+            "SELECT DISTINCT actor_unit_id FROM casework.case_history WHERE case_id = :c "
+            "AND actor_unit_id IS NOT NULL "
+            "AND action IN ('accept', 'assign', 'reassign', 'reply', 'decide_review')"
+        ),
+        {"c": row["case_id"]},
+    )
+    units.update(r[0] for r in acted)
+    return units
+
+
+async def may_review(
+    db: AsyncConnection, principal: Principal, org: OrgDirectory, row: dict[str, Any]
+) -> bool:
+    """复查 / 复核 (and a hearing's pause and resume) belong to the reviewing body itself — the
+    case's current ``review_unit_id``, the next-higher government — never to a unit below it
+    (its petition office, its departments) nor to anyone in the subtree of a unit whose
+    decision is under review (domain §2; 条例 Art. 35–36)."""
+    review_unit = row["review_unit_id"]
+    if not review_unit or principal.org_unit_id != review_unit:
+        return False
+    return not any(_in_unit(principal, org, u) for u in await contested_units(db, row))
+
+
 async def check_unit(
     db: AsyncConnection, principal: Principal, org: OrgDirectory, rule: workflow.Act, row: dict
 ) -> None:
@@ -126,7 +156,14 @@ async def check_unit(
             for u in [row["lead_unit_id"], *row["co_unit_ids"], row["review_unit_id"]]
         )
     else:  # REVIEW
-        ok = _in_unit(principal, org, row["review_unit_id"])
+        ok = await may_review(db, principal, org, row)
+    if not ok and rule.unit == workflow.REVIEW:
+        raise _err(
+            403,
+            "not_your_unit",
+            "复查、复核由复查（复核）机关本身办理，原办理单位及其下属不能办理",
+            "the reviewing body itself decides; not a unit whose decision is under review",
+        )
     if not ok:
         raise _err(
             403,
@@ -253,6 +290,15 @@ async def validate(
                 f"contact the petitioner first (or record "
                 f"{settings.casework_unreachable_attempts} attempts)",
             )
+    if act == "close" and (row["evaluation"] or {}).get("verification") == "pending":
+        raise _err(
+            409,
+            "verification_pending",
+            "不满意评价尚待回访复核，复核后方可办结",
+            "a 不满意 rating awaits its verification (verify) before the case can be closed",
+        )
+    if isinstance(body, ExtendIn):
+        await timing.check_extension(db, row["case_id"], extension_clock(row["status"]), body.days)
     if isinstance(body, EvaluateIn) and "dissatisfied" in (body.unit_rating, body.office_rating):
         if not body.reason:
             raise _err(422, "reason_required", "不满意须说明理由", "a reason is required", "reason")
@@ -311,6 +357,14 @@ async def validate(
                 "the prior case is not final",
                 "prior_case_id",
             )
+
+
+def extension_clock(status: str) -> str:
+    """The clock an extension (延期) in ``status`` extends."""
+    return {
+        workflow.REVIEW_REQUESTED: "review",
+        workflow.REEXAM_REQUESTED: "reexam",
+    }.get(status, "handle")
 
 
 def _public_message(
@@ -521,10 +575,7 @@ async def apply(
             )
         )
     elif isinstance(body, ExtendIn):
-        kind = {
-            workflow.REVIEW_REQUESTED: "review",
-            workflow.REEXAM_REQUESTED: "reexam",
-        }.get(status, "handle")
+        kind = extension_clock(status)
         due = await timing.extend(db, case_id, kind, body.days, body.reason, actor, clock)
         details["clock"] = kind
         details["due_at"] = due.isoformat() if due else None

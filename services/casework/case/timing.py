@@ -79,6 +79,24 @@ async def extend(
     )
 
 
+async def check_extension(db: AsyncConnection, case_id: uuid.UUID, kind: str, days: int) -> None:
+    """Refuse a request to extend ``kind`` by ``days`` at once (422 ``extension_too_long``)
+    when, with the days already granted and any extension of the same clock still awaiting
+    approval, it would pass 30 days in all. The approval checks again when it is applied."""
+    running = await clocks.running_clock(db, case_id, kind)
+    if running is None:
+        return  # nothing to extend: answered when the approval is applied
+    pending = await db.scalar(
+        text(
+            "SELECT coalesce(sum((request->'body'->>'days')::int), 0) FROM casework.approval "
+            "WHERE case_id = :c AND kind = 'extend' AND state = 'pending' "
+            "AND requested_at >= :started"
+        ),
+        {"c": case_id, "started": running.started_at},
+    )
+    clocks.check_extension_total(running.extended_days, days, pending=int(pending or 0))
+
+
 async def pause(
     db: AsyncConnection, case_id: uuid.UUID, kind: str, reason: str, actor: str, clock: Clock
 ) -> None:

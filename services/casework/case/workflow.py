@@ -181,7 +181,9 @@ ACTS: Final[dict[str, Act]] = {
             "回访复核",
             public=False,
         ),
-        _act("close", {REPLIED, EVALUATED}, CLOSED, _OFFICE_STAFF, OFFICE, "办结"),
+        # 办结 after the evaluation (the petitioner's, a staff-recorded one, or 超期未评价);
+        # a 不满意 must be verified first (acts.validate: 409 verification_pending)
+        _act("close", {EVALUATED}, CLOSED, _OFFICE_STAFF, OFFICE, "办结"),
         _act(
             "request_review",
             {REPLIED, EVALUATED, CLOSED},

@@ -287,6 +287,21 @@ def _need_reason(reason: str) -> str:
     return reason
 
 
+def check_extension_total(already: int, days: int, *, pending: int = 0) -> None:
+    """422 ``extension_too_long`` when ``days`` more would take a clock's extensions — the
+    ``already`` granted plus the ``pending`` approval — past 30 days in all (Art. 34)."""
+    if already + pending + days > MAX_EXTENSION_DAYS:
+        zh_pending = f"，待审批{pending}日" if pending else ""
+        en_pending = f", {pending} awaiting approval" if pending else ""
+        raise _err(
+            422,
+            "extension_too_long",
+            f"延长期限累计不得超过30日（已延长{already}日{zh_pending}）",
+            f"extensions total 30 days at most ({already} already{en_pending})",
+            "days",
+        )
+
+
 async def extend(
     db: AsyncConnection,
     *,
@@ -314,14 +329,7 @@ async def extend(
         )  # fmt: skip
     why = _need_reason(reason)
     row = await _running_or_409(db, case_id, kind)
-    if row.extended_days + days > MAX_EXTENSION_DAYS:
-        raise _err(
-            422,
-            "extension_too_long",
-            f"延长期限累计不得超过30日（已延长{row.extended_days}日）",
-            f"extensions total 30 days at most ({row.extended_days} already)",
-            "days",
-        )
+    check_extension_total(row.extended_days, days)
     calendar = await calendar_for(db)
     extended = replace(row, extended_days=row.extended_days + days)
     counted = recount(extended, paused_days=await _paused_days(db, row.id), calendar=calendar)
