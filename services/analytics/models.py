@@ -19,11 +19,17 @@ personal data (pseudonymous person keys only).
   ``RepeatIndex`` is built from these at start) and what the check found: first petition
   (初信初访), repeat links, other people's petitions on the same matter.
 * ``case_risk`` and ``screening_item`` — the screening sweep's risk level per open case and
-  the screening ledger (排查台账), one item per case, upserted by each sweep.
+  the screening ledger (排查台账), one item per case, upserted by each sweep;
+  ``screening_run`` — the days a sweep ran (a zero report needs one in its period).
+* ``unit_label`` — org unit names as casework's events give them (part of the read model).
 
-The last three are not part of ``READ_MODEL``: a rebuild replays events through the fold only,
-and these are the product of the analysis (the fingerprints cost jieba and MinHash per case),
-so they stay across a rebuild.
+``case_repeat``, ``case_risk``, ``screening_item`` and ``screening_run`` are not part of
+``READ_MODEL``: a rebuild replays events through the fold only, and these are the product of
+the analysis (the fingerprints cost jieba and MinHash per case), so they stay across a
+rebuild. The fact columns that come from the repeat check (``repeat_detected``, and
+``repeat_at`` where the check linked a later petition) are set from ``case_repeat`` in the
+transaction that wrote it, and by the rebuild from the same rows before it sums the rollups
+(``metric.store.apply_repeats``), so live and rebuilt facts agree.
 """
 
 from __future__ import annotations
@@ -102,7 +108,11 @@ case_fact = Table(
     Column("urgency", Text),
     Column("people_count", Integer),
     Column("collective", Boolean),
-    Column("prior_count", Integer),  # earlier petitions on the same matter (重复信访)
+    Column("prior_count", Integer),  # earlier petitions on the same matter, named at intake
+    # earlier petitions of the same person on the same matter found by analytics' repeat check
+    # (``case_repeat.earlier_repeats``; None before the check): a repeat (重复信访) when either
+    # this or ``prior_count`` is above zero (counters.is_repeat)
+    Column("repeat_detected", Integer),
     Column("public_attention", Integer),
     Column("status", Text),
     Column("status_seq", Integer, nullable=False, server_default=text("0")),
@@ -131,7 +141,9 @@ case_fact = Table(
     Column("close_seq", Integer, nullable=False, server_default=text("0")),
     Column("resolved", Boolean),
     Column("withdrawn_at", _TS),
-    Column("repeat_at", _TS),  # the first later petition naming this case as its prior
+    # the first later petition on the same matter: naming this case as its prior at intake,
+    # or linked to it by analytics' repeat check (same person + same matter, ``case_repeat``)
+    Column("repeat_at", _TS),
     Column("hl_visited_at", _TS),  # the hotline's latest call-back
     Column("hl_contacted", Boolean),
     Column("hl_solved", Boolean),
@@ -262,6 +274,30 @@ screening_item = Table(
     Index("ix_screening_item_found_on", "found_on"),
 )
 
+# The names of org units as casework's events give them (CaseAssignedV1.lead_unit_name, a
+# milestone's unit_name), for tables that show units: the name of the latest event by its
+# time (ties: the larger name), so the row does not depend on the order events arrive in.
+unit_label = Table(
+    "unit_label",
+    metadata,
+    Column("unit_id", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("named_at", _TS, nullable=False),
+)
+
+# The screening sweeps that ran, one row per local day (``as_of``): what a zero report
+# (零报告) needs to claim "no risk item" for a period (screening.service.sweep_coverage).
+screening_run = Table(
+    "screening_run",
+    metadata,
+    Column("as_of", Date, primary_key=True),
+    Column("first_at", _TS, nullable=False),
+    Column("last_at", _TS, nullable=False),
+    Column("runs", Integer, nullable=False, server_default=text("1")),
+    Column("assessed", Integer, nullable=False, server_default=text("0")),
+    Column("items", Integer, nullable=False, server_default=text("0")),
+)
+
 # the read model a rebuild replaces (the bus tables and the inbox stay)
 READ_MODEL: tuple[Table, ...] = (
     case_fact,
@@ -272,6 +308,7 @@ READ_MODEL: tuple[Table, ...] = (
     rollup_month_district,
     daily_volume,
     hotline_callback,
+    unit_label,
 )
 
 # Reports rendered on schedule (the 日快报 of each district at 12:05): one row per kind,

@@ -106,36 +106,36 @@ async def test_reports_render_with_their_figures_and_scope(
     # 日快报 of 6 March: 5 March 12:00 → 6 March 12:00, D (an individual visit) only
     html = (await get(client, "/daily.html", analyst, date="2025-03-06")).decode()
     assert "信访日快报" in html and "宝安区" in html
-    assert "本期共受理信访事项 1 件、1 人次" in html
+    assert "本期共收到信访事项 1 件、1 人次" in html
     assert "<svg" in html and "来访" in html
     text_ = pdf_text(await get(client, "/daily.pdf", analyst, date="2025-03-06"))
-    assert "信访日快报" in text_ and "本期共受理信访事项1件、1人次" in text_
+    assert "信访日快报" in text_ and "本期共收到信访事项1件、1人次" in text_
 
     # 周预警 of 3–9 March: 7 received in 宝安 (A–I less G), none the week before
     html = (await get(client, "/weekly.html", analyst, date="2025-03-09")).decode()
-    assert "本周受理 7 件，上周 0 件" in html
+    assert "本周收件 7 件，上周 0 件" in html
     # new risks: G and C found that week; H (accusation) not listed for an analyst
     assert "排查台账新增风险事项 2 件：红色1件，橙色1件" in html
     assert "诉求H" not in html and "逾期；不满意" in html
     text_ = pdf_text(await get(client, "/weekly.pdf", analyst, date="2025-03-09"))
-    assert "信访周预警" in text_ and "本周受理7件" in text_
+    assert "信访周预警" in text_ and "本周收件7件" in text_
 
     # 月研判 of March: 8 received in 宝安 (G in April); no figures a year earlier
     html = (await get(client, "/monthly.html", analyst, date="2025-03-15")).decode()
-    assert "本月受理 8 件，去年同月 0 件" in html
+    assert "本月收件 8 件，去年同月 0 件" in html
     assert "单位排名" in html and "近十二个月收件" in html
     # the ledger items of March in 宝安: G, C and B (H left out)
     assert "排查台账新增风险事项 3 件" in html
     text_ = pdf_text(await get(client, "/monthly.pdf", analyst, date="2025-03-15"))
-    assert "信访月研判" in text_ and "本月受理8件" in text_
+    assert "信访月研判" in text_ and "本月收件8件" in text_
 
     # 罗湖 sees its own: J on 11 March, nothing of 宝安
     html = (await get(client, "/daily.html", luohu, date="2025-03-11")).decode()
-    assert "罗湖区" in html and "本期共受理信访事项 1 件" in html and "宝安区" not in html
+    assert "罗湖区" in html and "本期共收到信访事项 1 件" in html and "宝安区" not in html
     html = (await get(client, "/daily.html", analyst, date="2025-03-11")).decode()
-    assert "本期共受理信访事项 0 件" in html
+    assert "本期共收到信访事项 0 件" in html
     html = (await get(client, "/monthly.html", luohu, date="2025-03-01")).decode()
-    assert "本月受理 1 件" in html and "排查台账新增风险事项 1 件：黄色1件" in html
+    assert "本月收件 1 件" in html and "排查台账新增风险事项 1 件：黄色1件" in html
 
     assert (await client.get(R + "/daily.html")).status_code == 401
     assert (await client.get(R + "/daily.docx", headers=analyst)).status_code == 422
@@ -238,7 +238,7 @@ async def test_daily_cron_stores_each_district_once(
     pdf_row = listed[1]
     r = await client.get(f"{R}/archive/{pdf_row['id']}", headers=analyst)
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
-    assert "本期共受理信访事项1件" in pdf_text(r.content)
+    assert "本期共收到信访事项1件" in pdf_text(r.content)
     # another district's report is not within 宝安's reach
     luohu = await token(db, settings, await unit(db, "440303"), "leader")
     assert (await client.get(f"{R}/archive/{pdf_row['id']}", headers=luohu)).status_code == 404
@@ -273,7 +273,7 @@ async def test_cli_writes_a_report_and_a_table(
 
     pdf = tmp_path / "monthly.pdf"
     assert await asyncio.to_thread(run, "monthly", None, pdf, date=date(2025, 3, 1)) == 0
-    assert "本月受理8件" in pdf_text(pdf.read_bytes())
+    assert "本月收件8件" in pdf_text(pdf.read_bytes())
     table = tmp_path / "resolution.xlsx"
     span = {"start": date(2025, 1, 1), "end": date(2025, 12, 31)}
     assert await asyncio.to_thread(run, "resolution-summary", None, table, **span) == 0

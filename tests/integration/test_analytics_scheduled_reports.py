@@ -92,9 +92,9 @@ async def test_weekly_and_monthly_crons_store_each_district_once(
     ]
     r = await client.get(f"{R}/archive/{listed[1]['id']}", headers=analyst)
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
-    assert "信访周预警" in pdf_text(r.content) and "本周受理7件" in pdf_text(r.content)
+    assert "信访周预警" in pdf_text(r.content) and "本周收件7件" in pdf_text(r.content)
     html = (await client.get(f"{R}/archive/{listed[0]['id']}", headers=analyst)).text
-    assert "本周受理 7 件，上周 0 件" in html
+    assert "本周收件 7 件，上周 0 件" in html
 
     listed = (await client.get(R + "/archive", params={"kind": "monthly"}, headers=analyst)).json()
     assert [(r["period_start"], r["format"]) for r in listed] == [
@@ -102,13 +102,13 @@ async def test_weekly_and_monthly_crons_store_each_district_once(
         ("2025-03-01", "pdf"),
     ]
     html = (await client.get(f"{R}/archive/{listed[0]['id']}", headers=analyst)).text
-    assert "信访月研判" in html and "本月受理 8 件，去年同月 0 件" in html
+    assert "信访月研判" in html and "本月收件 8 件，去年同月 0 件" in html
     # 罗湖's month: J only, and 宝安's file is out of its reach
     luohu = await token(db, settings, await unit(db, "440303"), "leader")
     theirs = (await client.get(R + "/archive", params={"kind": "monthly"}, headers=luohu)).json()
     assert {r["region_code"] for r in theirs} == {"440303"}
     html = (await client.get(f"{R}/archive/{theirs[0]['id']}", headers=luohu)).text
-    assert "本月受理 1 件" in html
+    assert "本月收件 1 件" in html
     assert (await client.get(f"{R}/archive/{listed[0]['id']}", headers=luohu)).status_code == 404
     # every kind listed together, newest period first
     everything = (await client.get(R + "/archive", headers=analyst)).json()

@@ -202,10 +202,17 @@ async def test_screening_and_hotspots_endpoints_are_scoped(
             may = {"start": "2025-05-01", "end": "2025-05-31"}
             assert units(await get("screening/zero-reports", analyst, **may)) == ["OFF-G"]
             june = {"start": "2025-06-01", "end": "2025-06-30"}
-            assert units(await get("screening/zero-reports", analyst, **june)) == [
-                "OFF-G",
-                "OFF-T",
-            ]
+            # no sweep in June yet: no claim of "zero", a 409 in the API's error shape
+            r = await client.get(
+                "/api/v1/analytics/screening/zero-reports", params=june, headers=analyst
+            )
+            assert r.status_code == 409, r.text
+            [error] = r.json()["errors"]
+            assert error["code"] == "not_screened" and "2025-05-20" in error["message"]
+            await run_sweep(db, date(2025, 6, 15))
+            zero = await get("screening/zero-reports", analyst, **june)
+            assert units(zero) == ["OFF-G", "OFF-T"]
+            assert {z["swept_through"] for z in zero} == {"2025-06-15"}
             assert await get("screening/zero-reports", luohu, **may) == []
 
             hot = await get("hotspots", analyst, **{"from": "2025-03-01", "to": "2025-03-31"})

@@ -31,8 +31,8 @@ COUNTERS: tuple[str, ...] = (
         for level in ("city", "province", "national")
         for part in ("", "_people", "_collective", "_collective_people")
     ),
-    "repeat",  # received naming an earlier petition on the same matter (重复信访)
-    "first_petition",  # 初信初访: received with no earlier petition
+    "repeat",  # received after an earlier petition of the same person and matter (重复信访)
+    "first_petition",  # 初信初访: received with no earlier petition (is_repeat)
     "registered",
     "accept_decided",  # accepted or refused: the denominator of 及时受理率
     "accept_on_time",
@@ -173,6 +173,13 @@ def visit_level(fact: Mapping[str, Any]) -> str | None:
     return None
 
 
+def is_repeat(fact: Mapping[str, Any]) -> bool:
+    """重复信访: intake named an earlier petition on the same matter (``prior_count``), or
+    analytics' repeat check found an earlier petition of the same person on the same matter
+    (``repeat_detected``, from ``case_repeat``); else 初信初访."""
+    return (fact.get("prior_count") or 0) > 0 or (fact.get("repeat_detected") or 0) > 0
+
+
 def counts(fact: Mapping[str, Any]) -> dict[str, int]:
     """The counters this fact adds (only non-zero ones)."""
     c: dict[str, int] = {}
@@ -211,7 +218,7 @@ def counts(fact: Mapping[str, Any]) -> dict[str, int]:
             if f("collective"):
                 add(f"visit_{level}_collective")
                 add(f"visit_{level}_collective_people", people)
-        add("repeat" if (f("prior_count") or 0) > 0 else "first_petition")
+        add("repeat" if is_repeat(fact) else "first_petition")
     if f("registered_at") is not None:
         add("registered")
     if f("accept_at") is not None:

@@ -130,7 +130,8 @@ RATES: dict[str, Rate] = {
             "resolved at the first attempt",
             "resolved_once",
             "due_close",
-            "Resolved with no repeat petition (a later petition naming the case as its prior), "
+            "Resolved with no repeat petition (a later petition naming the case as its prior, or "
+            "one of the same person on the same matter found by the repeat check), "
             "no review request (复查/复核) and no 不满意 (either party) from receipt to 90 days "
             "after closing ÷ accepted cases less those withdrawn before closing. Provisional "
             "until 90 days after the period's last closing.",
@@ -201,8 +202,14 @@ RATES: dict[str, Rate] = {
             "repeat petitions",
             "repeat",
             "received",
-            "Petitions naming an earlier petition on the same matter (同人同事, as linked at "
-            "intake) ÷ petitions received.",
+            "Petitions received after an earlier petition of the same person on the same matter "
+            "(同人同事), across every channel ÷ petitions received. A petition is a repeat when "
+            "intake linked it to an earlier case (prior_case_ids) or when analytics' repeat "
+            "check (GET /cases/{id}/repeats) found an earlier petition with a petitioner in "
+            "common and basically the same claims (earlier_repeats > 0); every other received "
+            "petition is a first petition (初信初访). The check runs when the petition is "
+            "received; a petition received earlier but recorded later (history imported out of "
+            "order) makes the one already recorded a repeat from then on.",
         ),
         _r(
             "revisit",
@@ -250,7 +257,7 @@ VOLUMES: dict[str, str] = {
     "received": "收件总量（件）",
     "people": "人次",
     "letters": "来信（件）",
-    "visit_individual": "个体来访（批）",
+    "visit_individual": "个体来访（次）",
     "visit_individual_people": "个体来访（人次）",
     "visit_collective_batches": "集体来访（批）",
     "visit_collective_people": "集体来访（人次）",

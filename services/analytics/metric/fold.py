@@ -149,6 +149,28 @@ class TextChange:
     values: dict[str, Any] = field(default_factory=dict)
 
 
+def apply_repeat(f: Fact, earlier: int, later_at: datetime | None) -> None:
+    """What analytics' repeat check (``case_repeat``) found for the case: ``earlier`` petitions
+    of the same person on the same matter received before it (a repeat, not 初信初访, when
+    above zero), and ``later_at`` the receipt of the first such petition received after it
+    (a repeat of this case: a failure for 一次性化解率, as intake's links are). Both only grow
+    more certain as petitions arrive: the count is the check's current answer, the time the
+    earliest seen, so applying a row again or later changes nothing."""
+    f["repeat_detected"] = earlier
+    f["repeat_at"] = _min(f.get("repeat_at"), later_at)
+
+
+def unit_names(event: EventPayload) -> list[tuple[str, str, datetime]]:
+    """The (unit id, name, time) pairs an event tells: the lead unit of an assignment, the
+    acting unit of a milestone."""
+    out: list[tuple[str, str, datetime]] = []
+    if isinstance(event, cw.CaseAssignedV1) and event.lead_unit_name:
+        out.append((event.lead_unit_id, event.lead_unit_name, event.occurred_at))
+    if isinstance(event, cw._CaseMilestone) and event.unit_id and event.unit_name:
+        out.append((event.unit_id, event.unit_name, event.occurred_at))
+    return out
+
+
 def parse(env: Envelope) -> EventPayload | None:
     cls = PAYLOADS.get(env.type)
     return cls.model_validate(env.payload) if cls is not None else None

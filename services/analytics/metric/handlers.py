@@ -1,7 +1,9 @@
-"""Analytics' consumer: every event it subscribes to goes through one batch handler that folds
-the batch into the read model (facts, text rows, rollups, daily volumes, call-backs); newly
-received petitions then get their routing suggestion and repeat check
-(``services/analytics/suggestion``), in the same transaction."""
+"""Analytics' consumer: every event it subscribes to goes through one batch handler. Newly
+received petitions first get their routing suggestion and repeat check
+(``services/analytics/suggestion``, stored in ``case_repeat``); then the batch is folded into
+the read model (facts, text rows, rollups, daily volumes, call-backs, unit names) together with
+the repeat check's answer for every case whose ``case_repeat`` row changed — all in one
+transaction, so a detected repeat is in the figures as soon as the check is stored."""
 
 from __future__ import annotations
 
@@ -17,8 +19,8 @@ from shared.events.intake import PetitionReceivedV1
 
 
 async def on_events(db: AsyncConnection, envs: list[Envelope], ctx: BusContext) -> None:
-    await fold_events(db, envs, LIVE)
-    await on_received(db, [e for e in envs if e.type == PetitionReceivedV1.type], ctx)
+    checked = await on_received(db, [e for e in envs if e.type == PetitionReceivedV1.type], ctx)
+    await fold_events(db, envs, LIVE, repeat_ids=checked)
 
 
 _FOLD = batch(on_events)  # one handler object: a mixed run of events is one batch

@@ -14,7 +14,10 @@ exactly what the live one does, and nothing is counted twice when the consumer g
    that set holds every earlier event of each case it holds. Each page goes through the live
    code path (``store.fold_events``) into the shadow tables.
 3. In one transaction that locks the inbox against the consumer (which waits meanwhile):
-   the events recorded since are folded too, the rollups are summed from the shadow facts
+   the events recorded since are folded too, the repeat check's answers (``case_repeat``,
+   which a rebuild keeps: the fingerprints cost jieba and MinHash) are applied to the shadow
+   facts as the live handler applied them (``store.apply_repeats``), the rollups are summed
+   from the shadow facts
    (Σ contribution(fact): what the live deltas add up to, which the tests check), the other
    indexes are built, and
    the shadow tables replace the live ones (renamed, with the live names of their
@@ -33,7 +36,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.analytics.metric.fold import EVENT_TYPES
-from services.analytics.metric.store import SHADOW, fold_events, rollups_from_facts
+from services.analytics.metric.store import (
+    SHADOW,
+    apply_repeats,
+    fold_events,
+    rollups_from_facts,
+)
 from services.analytics.models import READ_MODEL
 from shared import heap
 from shared.db import Database
@@ -212,6 +220,9 @@ async def _catch_up_and_swap(db: Database) -> int:
                     )
                 ).all()
             caught_up += await _fold_page(conn, producer, rows, None)
+        # the repeat check's answers (case_repeat, kept across the rebuild, complete up to the
+        # inbox just locked), applied as the live handler applied them when it wrote them
+        await apply_repeats(conn, SHADOW)
         await rollups_from_facts(conn, SHADOW)
         await _swap(conn)
     return caught_up

@@ -274,19 +274,117 @@ def _volumes(events: list[EventPayload]) -> Counter[VolumeKey]:
     return counts
 
 
+# What the repeat check found per case, from its own rows (``analytics.case_repeat``, kept
+# across a rebuild): the earlier repeats it counted, and the receipt of the first linked
+# petition of the same person received after the case (its links are kept both ways).
+_REPEATS_SQL = (
+    "SELECT r.case_id, r.earlier_repeats, ("
+    "SELECT min(o.received_at) FROM jsonb_array_elements(r.repeats) AS l "
+    "JOIN analytics.case_repeat o ON o.case_id = l->>'case_id' "
+    "WHERE o.received_at > r.received_at) AS later_at "
+    "FROM analytics.case_repeat r WHERE "
+)
+
+RepeatFound = tuple[int, Any]  # (earlier repeats, first later repeat's receipt or None)
+
+
+async def read_repeats(db: AsyncConnection, ids: Iterable[str]) -> dict[str, RepeatFound]:
+    """The repeat check's answer for each of ``ids`` that it has checked."""
+    keys = sorted(set(ids))
+    if not keys:
+        return {}
+    rows = await db.execute(
+        text(_REPEATS_SQL + "r.case_id = ANY(CAST(:ids AS text[]))"), {"ids": keys}
+    )
+    return {r.case_id: (int(r.earlier_repeats), r.later_at) for r in rows}
+
+
+async def apply_repeats(db: AsyncConnection, t: Target, chunk: int = 5000) -> int:
+    """The rebuild's step before the rollups: every checked case's answer applied to its fact
+    in ``t`` (the same :func:`fold.apply_repeat` the live handler applies in the transaction
+    that wrote the answer). Facts are not created: a check without a folded receipt adds
+    nothing. Returns the facts changed."""
+    after, changed_total = "", 0
+    while True:
+        rows = (
+            await db.execute(
+                text(_REPEATS_SQL + "r.case_id > :after ORDER BY r.case_id LIMIT :n"),
+                {"after": after, "n": chunk},
+            )
+        ).all()
+        if not rows:
+            return changed_total
+        after = rows[-1].case_id
+        found = await db.execute(
+            text(
+                f"SELECT * FROM {t.case_fact} WHERE case_id = ANY(CAST(:ids AS text[])) "  # noqa: S608
+                "ORDER BY case_id FOR UPDATE"
+            ),
+            {"ids": [r.case_id for r in rows]},
+        )
+        facts = {r.case_id: dict(r._mapping) for r in found}
+        changed = []
+        for r in rows:
+            f = facts.get(r.case_id)
+            if f is None:
+                continue
+            old = dict(f)
+            fold.apply_repeat(f, int(r.earlier_repeats), r.later_at)
+            if f != old:
+                changed.append(f)
+        await save_facts(db, changed, t)
+        changed_total += len(changed)
+
+
+async def add_unit_names(db: AsyncConnection, names: list[tuple[str, str, Any]], t: Target) -> None:
+    """Upsert unit names: the latest by the event's time wins (ties: the larger name), so the
+    table does not depend on the order events arrive in."""
+    if not names:
+        return
+    latest: dict[str, tuple[Any, str]] = {}
+    for unit_id, name, at in names:
+        if unit_id not in latest or (at, name) > latest[unit_id]:
+            latest[unit_id] = (at, name)
+    keys = sorted(latest)
+    await db.execute(
+        text(
+            f"INSERT INTO {t.unit_label} AS x (unit_id, name, named_at) "  # noqa: S608
+            "SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:names AS text[]), "
+            "CAST(:at AS timestamptz[])) "
+            "ON CONFLICT (unit_id) DO UPDATE SET name = EXCLUDED.name, "
+            "named_at = EXCLUDED.named_at WHERE (EXCLUDED.named_at, EXCLUDED.name) > "
+            "(x.named_at, x.name)"
+        ),
+        {
+            "ids": keys,
+            "names": [latest[k][1] for k in keys],
+            "at": [latest[k][0] for k in keys],
+        },
+    )
+
+
 async def fold_events(
-    db: AsyncConnection, envs: list[Envelope], t: Target = LIVE, *, rollups: bool = True
+    db: AsyncConnection,
+    envs: list[Envelope],
+    t: Target = LIVE,
+    *,
+    rollups: bool = True,
+    repeat_ids: Iterable[str] = (),
 ) -> int:
     """Fold a batch of events (each seen for the first time) into the read model ``t``.
-    ``rollups=False`` (the rebuild) leaves the rollups to :func:`rollups_from_facts`."""
+    ``rollups=False`` (the rebuild) leaves the rollups to :func:`rollups_from_facts`.
+    ``repeat_ids``: cases whose repeat check (``case_repeat``) was written or changed in this
+    transaction; its answer is applied to their facts (:func:`fold.apply_repeat`) with the
+    batch's events, in the same rollup deltas."""
     parsed: list[tuple[Envelope, EventPayload]] = []
     for env in envs:
         event = fold.parse(env)
         if event is not None:
             parsed.append((env, event))
-    if not parsed:
+    repeats = await read_repeats(db, repeat_ids)
+    if not parsed and not repeats:
         return 0
-    ids = {i for env, event in parsed for i in fold.case_ids(env, event)}
+    ids = {i for env, event in parsed for i in fold.case_ids(env, event)} | set(repeats)
     facts = await lock_facts(db, ids, t)
     before = {k: dict(v) for k, v in facts.items()}
     texts: list[fold.TextChange] = []
@@ -294,6 +392,8 @@ async def fold_events(
         change = fold.apply(facts, env, event)
         if change is not None:
             texts.append(change)
+    for case_id, (earlier, later_at) in repeats.items():
+        fold.apply_repeat(facts[case_id], earlier, later_at)
     changed = [f for k, f in facts.items() if f != before[k]]
     await save_facts(db, changed, t)
     if rollups:
@@ -302,6 +402,7 @@ async def fold_events(
     events = [e for _, e in parsed]
     await add_volumes(db, _volumes(events), t)
     await add_callbacks(db, [e for e in events if isinstance(e, HotlineEvaluationReceivedV1)], t)
+    await add_unit_names(db, [n for e in events for n in fold.unit_names(e)], t)
     return len(parsed)
 
 

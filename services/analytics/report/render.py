@@ -25,6 +25,7 @@ from services.analytics.metric.definitions import RATES, VOLUMES
 from services.analytics.report import service
 from services.analytics.report.charts import Chart
 from services.analytics.report.document import Cell, Document, Section
+from services.analytics.report.xlsx import unit_label, unit_names
 from services.analytics.screening.service import ledger_rows
 from services.analytics.text.hotspots import hotspots
 from shared.clock import SHANGHAI
@@ -44,6 +45,7 @@ CHANNELS = {
     "sms": "短信",
     "letter": "来信",
     "visit": "来访",
+    "unknown": "未注明渠道",
 }
 KEY_RATES = (
     "timely_acceptance",
@@ -67,6 +69,9 @@ def region_label(scope: metric.Scope) -> str:
 
 
 def category_label(code: str) -> str:
+    """A category's name; 未分类 for a case with no category (``unknown`` in the data)."""
+    if not code or code == "unknown":
+        return "未分类"
     cat = categories.get(code)
     return cat.name if cat else code
 
@@ -116,9 +121,10 @@ async def _hotspot_section(
 async def _ledger(
     db: AsyncConnection, scope: metric.Scope, start: date, end: date
 ) -> list[dict[str, Any]]:
+    """The ledger items of the period, each owner unit by its name where known."""
     if not scope.prefixes:
         return []
-    return await ledger_rows(
+    rows = await ledger_rows(
         db,
         prefixes=scope.prefixes,
         accusations=scope.accusations_in_breakdowns,
@@ -127,6 +133,8 @@ async def _ledger(
         status=None,
         level=None,
     )
+    units = await unit_names(db)
+    return [{**r, "owner_unit": unit_label(r["owner_unit"], units)} for r in rows]
 
 
 def _risk_section(items: list[dict[str, Any]], heading: str) -> Section:
@@ -164,7 +172,7 @@ async def daily(db: AsyncConnection, scope: metric.Scope, day: date) -> Document
         Section(
             "一、总体情况",
             paragraphs=[
-                f"本期共受理信访事项 {v['received']} 件、{v['people']} 人次，其中集体件 "
+                f"本期共收到信访事项 {v['received']} 件、{v['people']} 人次，其中集体件 "
                 f"{v['collective']} 件、重复件 {v['repeat']} 件、初信初访 "
                 f"{v['first_petition']} 件；紧急事项 {len(brief.urgent)} 件，敏感事项 "
                 f"{len(brief.sensitive)} 件。"
@@ -229,7 +237,7 @@ async def weekly(
         Section(
             "一、本周态势",
             paragraphs=[
-                f"本周受理 {received:g} 件，上周 {before:g} 件，环比 {change(received, before)}。"
+                f"本周收件 {received:g} 件，上周 {before:g} 件，环比 {change(received, before)}。"
             ],
             charts=[Chart("line", "近两周每日收件（件）", tuple(series))],
         )
@@ -305,7 +313,7 @@ async def monthly(
         Section(
             "一、主要指标与同比",
             paragraphs=[
-                f"本月受理 {received:g} 件，去年同月 {before:g} 件，"
+                f"本月收件 {received:g} 件，去年同月 {before:g} 件，"
                 f"同比 {change(received, before)}。"
             ],
             header=["指标", "本月", "去年同期", "同比"],

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.analytics.metric import service as metric
+from services.analytics.metric.counters import is_repeat
 from services.analytics.metric.definitions import VOLUMES
 from shared.clock import SHANGHAI
 from shared.reference import categories
@@ -59,7 +60,7 @@ def _reasons(row: Any) -> list[str]:
     reasons = []
     if row.collective:
         reasons.append("集体访")
-    if (row.prior_count or 0) > 0:
+    if is_repeat(row._mapping):
         reasons.append("重复信访")
     cat = categories.get(row.category_code) if row.category_code else None
     if cat is not None and cat.high_risk:

@@ -1,7 +1,8 @@
 """The offices' statistics tables as spreadsheets (openpyxl):
 
 * 信访数据统计表 — volumes and every rate (numerator, denominator, rate, the same period last
-  year) in one sheet per grouping: by district, by category, by handling unit;
+  year) in one sheet per grouping: by district, by category, by handling unit (by its name
+  as casework's events gave it, ``analytics.unit_label``; the id when none is known);
 * 矛盾纠纷排查表 — the screening ledger's items (排查台账);
 * 排查汇总统计分析一览表 — ledger items by level × category × district;
 * 化解汇总统计分析一览表 — 办结率, 化解率, 一次性化解率 by district and by category, from the
@@ -12,6 +13,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -30,16 +32,42 @@ from shared.settings import Settings
 _SHEETS = (("按地区", "region"), ("按类别", "category_top"), ("按责任单位", "unit"))
 
 
-def _label(group: str, key: str) -> str:
+# what a group key of "not known" (counters.dimension_values) is shown as
+UNKNOWN = {
+    "region": "未注明地区",
+    "category_top": "未分类",
+    "category": "未分类",
+    "unit": "未指定单位",
+}
+
+
+def _label(group: str, key: str, units: Mapping[str, str] | None = None) -> str:
+    """A group key as the tables show it: 合计, a region's full name, a category's name, a
+    unit's name (as casework's events gave it; the id when none is known)."""
     if key == "all":
         return "合计"
+    if key == "unknown":
+        return UNKNOWN.get(group, "未注明")
     if group == "region":
         name = regions.full_name(key)
         return f"{name}（{key}）" if name else key
-    if group == "category_top":
+    if group in ("category_top", "category"):
         cat = categories.get(key)
         return cat.name if cat else key
+    if group in ("unit", "office"):
+        return unit_label(key, units or {})
     return key
+
+
+def unit_label(unit_id: str, units: Mapping[str, str]) -> str:
+    """A unit's name when analytics has learnt it from casework's events, else its id."""
+    return units.get(unit_id) or unit_id
+
+
+async def unit_names(db: AsyncConnection) -> dict[str, str]:
+    """Every unit name analytics knows (``analytics.unit_label``: one row per unit)."""
+    rows = await db.execute(text("SELECT unit_id, name FROM analytics.unit_label"))
+    return {r.unit_id: r.name for r in rows}
 
 
 def _pct(v: float | None) -> str:
@@ -54,6 +82,7 @@ async def statistics_table(
     wb.remove(wb.active)
     rates = [r for r in RATES.values() if r.available]
     total = await metric.metrics(db, scope, settings, start, end)
+    units = await unit_names(db)
     for title, group in _SHEETS:
         ws = wb.create_sheet(title)
         ws.append([f"信访数据统计表（{start.isoformat()} 至 {end.isoformat()}）"])
@@ -69,7 +98,7 @@ async def statistics_table(
             cell.alignment = Alignment(wrap_text=True)
         rows = await metric.metrics(db, scope, settings, start, end, group, "district")
         for row in [*rows, *total]:
-            line: list[object] = [_label(group, row.key)]
+            line: list[object] = [_label(group, row.key, units)]
             line += [row.volumes.get(k, 0) for k in VOLUMES]
             before = row.volumes_previous.get("received", 0)
             line += [before, _pct((row.volumes["received"] - before) / before) if before else ""]
@@ -140,6 +169,7 @@ async def screening_table(
         if scope.prefixes
         else []
     )
+    units = await unit_names(db)
     wb = _new()
     ws = _sheet(
         wb,
@@ -166,7 +196,7 @@ async def screening_table(
                 _LEVEL_NAMES.get(r["level"], r["level"]),
                 "；".join(r["reasons"]),
                 regions.full_name(r["region_code"] or "") or (r["region_code"] or ""),
-                r["owner_unit"],
+                unit_label(r["owner_unit"], units),
                 r["found_on"],
                 r["due_on"],
                 "在办" if r["status"] == "open" else "已销号",
@@ -330,6 +360,7 @@ async def leader_cases_table(
     (numerator, denominator, rate, the same period last year) with 包案件, 已办结, 按期化解 and
     逾期未化解 (as of ``as_of``, default now) by district, category and handling unit."""
     now = as_of or await db.scalar(text("SELECT now()"))
+    units = await unit_names(db)
     wb = _new()
     ws = _sheet(
         wb,
@@ -358,7 +389,7 @@ async def leader_cases_table(
                 regions.full_name(r.region_code or "") or (r.region_code or ""),
                 _label("category_top", (r.category_code or "unknown").split(".", 1)[0]),
                 r.leader_name or r.leader_id,
-                r.leader_unit_id or r.unit_id or r.office_unit_id or "",
+                unit_label(r.leader_unit_id or r.unit_id or r.office_unit_id or "", units),
                 _local_day(r.leader_at),
                 _local_day(r.resolve_by),
                 _leader_state(r, now),
@@ -387,7 +418,7 @@ async def leader_cases_table(
             f = row.rates[rate.code]
             ws.append(
                 [
-                    _label(group, row.key),
+                    _label(group, row.key, units),
                     row.volumes.get("leader_cases", 0),
                     row.volumes.get("leader_closed", 0),
                     f.numerator,

@@ -16,6 +16,7 @@ from services.analytics.metric.router import Reader, period
 from services.analytics.screening import service
 from services.analytics.text.hotspots import hotspots as find_hotspots
 from shared.api.deps import DbDep
+from shared.api.errors import ApiError
 from shared.clock import SHANGHAI
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
@@ -71,6 +72,7 @@ class ZeroReportRow(BaseModel):
     period_start: date
     period_end: date
     items: int
+    swept_through: date  # the last day of the period a screening sweep ran on
 
 
 @router.get(
@@ -82,23 +84,44 @@ async def screening_zero_reports(
     db: DbDep, principal: Reader, start: date | None = None, end: date | None = None
 ) -> list[ZeroReportRow]:
     """Units handling cases in the jurisdiction with no ledger item found in ``[start, end]``
-    (default: this month so far)."""
+    (default: this month so far), as of the period's last screening sweep (``swept_through``).
+    409 ``not_screened`` when no sweep has run on any day of the period yet: a zero report
+    claims the unit was screened and nothing was found, which cannot be said then."""
     end = end or date.today()
     a, b = period(start or _month_start(end), end)
     scope = metric_service.Scope.of(principal)
     if not scope.prefixes:
         return []
     async with db.transaction("analytics") as conn:
-        found = await service.zero_report_rows(
-            conn,
-            prefixes=scope.prefixes,
-            accusations=scope.accusations_in_breakdowns,
-            start=a,
-            end=b,
-        )
+        try:
+            found = await service.zero_report_rows(
+                conn,
+                prefixes=scope.prefixes,
+                accusations=scope.accusations_in_breakdowns,
+                start=a,
+                end=b,
+            )
+        except service.NotScreened as e:
+            last = e.last_sweep.isoformat() if e.last_sweep else None
+            raise ApiError(
+                409,
+                "not_screened",
+                f"{a.isoformat()} 至 {b.isoformat()} 尚未开展矛盾纠纷排查（"
+                + (f"最近一次排查：{last}" if last else "系统尚未进行过排查")
+                + "），不能出具零报告",
+                f"no screening sweep has run in {a.isoformat()}..{b.isoformat()} yet ("
+                + (f"last sweep {last}" if last else "no sweep has run yet")
+                + "): a zero report cannot be given",
+            ) from None
+        coverage = await service.sweep_coverage(conn, a, b)
+    through = coverage.last_day if coverage is not None else b
     return [
         ZeroReportRow(
-            owner_unit=z.owner_unit, period_start=z.period_start, period_end=z.period_end, items=0
+            owner_unit=z.owner_unit,
+            period_start=z.period_start,
+            period_end=z.period_end,
+            items=0,
+            swept_through=through,
         )
         for z in found
     ]

@@ -10,8 +10,10 @@ not only the open cases). It then, in one transaction under an advisory lock:
   by its level; an existing one keeps its ``found_on`` (the due date follows a changed level);
   items of cases no longer at risk are marked ``cleared``.
 
-Nothing is written when nothing changed, so a second sweep on the same day leaves the ledger as
-it was.
+Nothing is written to the ledger when nothing changed, so a second sweep on the same day leaves
+it as it was; each sweep notes its day in ``screening_run`` (first and last run, count), and a
+zero report (零报告) is given only for a period with a sweep on at least one of its days
+(:func:`zero_report_rows` raises :class:`NotScreened` otherwise).
 """
 
 from __future__ import annotations
@@ -162,7 +164,49 @@ async def sweep(db: AsyncConnection, *, as_of: date, now: datetime) -> SweepResu
             {"ids": [i.case_id for i in items], "now": now},
         )
     ).all()
+    await db.execute(
+        text(
+            "INSERT INTO analytics.screening_run AS x (as_of, first_at, last_at, runs, assessed, "
+            "items) VALUES (:on, :now, :now, 1, :n, :items) ON CONFLICT (as_of) DO UPDATE SET "
+            "first_at = least(x.first_at, EXCLUDED.first_at), "
+            "last_at = greatest(x.last_at, EXCLUDED.last_at), runs = x.runs + 1, "
+            "assessed = EXCLUDED.assessed, items = EXCLUDED.items"
+        ),
+        {"on": as_of, "now": now, "n": len(assessments), "items": len(items)},
+    )
     return SweepResult(len(assessments), len(items), new_items, len(cleared))
+
+
+class NotScreened(Exception):
+    """No screening sweep has run on any day of the period: nothing can be claimed about its
+    risk items, so no zero report (零报告) is given."""
+
+    def __init__(self, start: date, end: date, last_sweep: date | None) -> None:
+        super().__init__(f"no screening sweep in {start}..{end}")
+        self.start, self.end, self.last_sweep = start, end, last_sweep
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The sweeps that ran in a period: the first and last day, and the last one's time."""
+
+    first_day: date
+    last_day: date
+    last_at: datetime
+
+
+async def sweep_coverage(db: AsyncConnection, start: date, end: date) -> Coverage | None:
+    """The sweeps run on the days ``[start, end]``; ``None`` when there was none."""
+    row = (
+        await db.execute(
+            text(
+                "SELECT min(as_of) AS a, max(as_of) AS b, max(last_at) AS last_at "
+                "FROM analytics.screening_run WHERE as_of BETWEEN :s AND :e"
+            ),
+            {"s": start, "e": end},
+        )
+    ).one()
+    return None if row.a is None else Coverage(row.a, row.b, row.last_at)
 
 
 async def ledger_rows(
@@ -202,7 +246,11 @@ async def zero_report_rows(
     db: AsyncConnection, *, prefixes: tuple[str, ...], accusations: bool, start: date, end: date
 ) -> list[ZeroReport]:
     """零报告: each unit handling cases in the jurisdiction (lead unit or petition office) with
-    no ledger item found in the period."""
+    no ledger item found in the period. Raises :class:`NotScreened` when no sweep ran on any
+    day of the period: "no risk item" would then only mean "not screened yet"."""
+    if await sweep_coverage(db, start, end) is None:
+        last = await db.scalar(text("SELECT max(as_of) FROM analytics.screening_run"))
+        raise NotScreened(start, end, last)
     acc = "" if accusations else " AND NOT accusation"
     like = "region_code LIKE ANY(CAST(:prefixes AS text[]))"
     params = {"prefixes": [p + "%" for p in prefixes], "s": start, "e": end}

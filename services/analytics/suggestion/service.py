@@ -63,10 +63,14 @@ def _links(links: tuple[Link, ...]) -> list[dict[str, Any]]:
     ]
 
 
-async def on_received(db: AsyncConnection, envs: list[Envelope], ctx: BusContext) -> None:
+async def on_received(db: AsyncConnection, envs: list[Envelope], ctx: BusContext) -> set[str]:
+    """Check and store each petition; returns the cases whose ``case_repeat`` row this wrote
+    or changed (the petitions themselves and the earlier cases linked back), whose facts the
+    fold then brings up to date (``metric.store.fold_events(repeat_ids=…)``)."""
     events = [PetitionReceivedV1.model_validate(env.payload) for env in envs]
+    touched: set[str] = {e.case_id for e in events}
     if not events:
-        return
+        return touched
     suggestions, version, fps = await asyncio.to_thread(_analyse, events)
     store = store_of(ctx)
     await store.catch_up(db)
@@ -138,7 +142,9 @@ async def on_received(db: AsyncConnection, envs: list[Envelope], ctx: BusContext
                 changed = await _link_back(db, link, e, now)
                 if changed is not None:
                     out.append((changed, changed.case_id))
+                    touched.add(changed.case_id)
     await publish_many(db, producer=PRODUCER, events=out, clock=ctx.clock)
+    return touched
 
 
 async def _link_back(
