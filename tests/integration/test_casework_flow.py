@@ -509,3 +509,22 @@ async def test_review_is_decided_by_the_reviewing_body_itself(
                 text("SELECT actor_unit_id FROM casework.case_history WHERE case_id = :c "
                      "AND action = 'decide_review'"), {"c": uuid.UUID(ordinary)})  # fmt: skip
         assert unit == w.units["gov"]
+
+
+async def test_under_review_only_the_reviewing_body_extends_its_clock(
+    settings: Settings, db: Database
+) -> None:
+    """The 复查 clock is the reviewing government's: the unit whose reply is reviewed may not
+    ask to extend it; the reviewing body may (its head then approves)."""
+    async with casework_world(settings, db) as w:
+        case_id = await _to_in_progress(w)
+        assert (await w.act("housing", case_id, "reply", REPLY)).status_code == 200
+        r = await w.act("registrar", case_id, "request_review", {"reason": "不服处理意见"})
+        assert r.status_code == 200, r.text
+        ask = {"days": 10, "reason": "需补充调查"}
+        for who in ("housing", "housing_lead", "officer"):
+            r = await w.act(who, case_id, "extend", ask)
+            assert r.status_code == 403, (who, r.text)
+            assert r.json()["errors"][0]["code"] == "not_your_unit"
+        r = await w.act("gov_leader", case_id, "extend", ask)
+        assert r.status_code == 200, r.text

@@ -150,14 +150,15 @@ async def check_unit(
         )
     elif rule.unit == workflow.LEAD:
         ok = _in_unit(principal, org, row["lead_unit_id"])
+    elif rule.unit == workflow.HANDLING and row["status"] in workflow.UNDER_REVIEW:
+        # the clock running is the reviewing body's: only it may act on it (an extension)
+        ok = await may_review(db, principal, org, row)
     elif rule.unit == workflow.HANDLING:
-        ok = any(
-            _in_unit(principal, org, u)
-            for u in [row["lead_unit_id"], *row["co_unit_ids"], row["review_unit_id"]]
-        )
+        ok = any(_in_unit(principal, org, u) for u in [row["lead_unit_id"], *row["co_unit_ids"]])
     else:  # REVIEW
         ok = await may_review(db, principal, org, row)
-    if not ok and rule.unit == workflow.REVIEW:
+    reviewing = rule.unit == workflow.REVIEW or row["status"] in workflow.UNDER_REVIEW
+    if not ok and reviewing:
         raise _err(
             403,
             "not_your_unit",

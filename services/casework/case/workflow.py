@@ -66,6 +66,8 @@ STATES: Final[frozenset[str]] = frozenset(
         REEXAMINED,
     }
 )
+# a 复查 / 复核 is under way: its clock and its acts belong to the reviewing body
+UNDER_REVIEW: Final[frozenset[str]] = frozenset({REVIEW_REQUESTED, REEXAM_REQUESTED})
 # No act leads out of these (a new petition on the same facts is refused: 不再受理).
 TERMINAL: Final[frozenset[str]] = frozenset({NOT_ACCEPTED, DIVERTED, WITHDRAWN, REEXAMINED})
 # Before the reply the case is still being handled; a withdrawal ends it.
