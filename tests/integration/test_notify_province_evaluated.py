@@ -33,22 +33,12 @@ from shared.events.envelope import Envelope
 from shared.events.intake import PetitionReceivedV1
 from shared.settings import Settings
 from tests.casework_world import HOUSING_CATEGORY, World, casework_world
+from tests.integration.test_casework_flow import REPLY
 from tests.integration.test_notify_returns import LEAD, OFFICE, Case, bus_ctx, deliver, q
 from tests.support import eventually, running_workers, serve_app
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-REPLY = {
-    "summary": "经调查核实，停车管理费收取无依据，已责令退还。",
-    "claims": [
-        {
-            "claim": "退还多收的停车管理费",
-            "decision": "support",
-            "facts": "物业公司自2025年起每月加收停车管理费",
-            "basis": "《物业管理条例》第四十条",
-        }
-    ],
-}
 HOTLINE_STORY = ["received", "accepted", "transferred", "in_progress", "replied", "closed"]
 PROVINCE_STORY = ["accepted", "replied", "evaluated", "closed"]
 
