@@ -41,6 +41,7 @@ from services.notify.schemas import (
 )
 from shared.api.deps import ClockDep, DbDep, KeysDep, SettingsDep
 from shared.api.errors import ApiError
+from shared.api.params import RowId
 from shared.crypto import mask_phone
 from shared.identity.deps import CurrentPrincipal, StaffPrincipal, require_roles
 from shared.identity.principal import Principal
@@ -78,7 +79,7 @@ async def my_inbox(
     person: CitizenDep,
     db: DbDep,
     keys: KeysDep,
-    before: int | None = None,
+    before: RowId | None = None,
     limit: Limit = 50,
     unread: bool = False,
 ) -> InboxPage:
@@ -104,7 +105,9 @@ async def my_inbox(
 
 
 @router.post("/inbox/{item_id}/read", response_model=ReadMark, summary="Mark a message read")
-async def read_inbox_item(item_id: int, person: CitizenDep, db: DbDep, clock: ClockDep) -> ReadMark:
+async def read_inbox_item(
+    item_id: RowId, person: CitizenDep, db: DbDep, clock: ClockDep
+) -> ReadMark:
     async with db.transaction("notify") as conn:
         row = await inbox.mark_read(conn, item_id=item_id, recipient_hash=person, at=clock.now())
     if row is None:
@@ -215,7 +218,7 @@ def _unit(principal: Principal) -> str:
 async def unit_alerts(
     principal: StaffPrincipal,
     db: DbDep,
-    before: int | None = None,
+    before: RowId | None = None,
     limit: Limit = 50,
     unread: bool = False,
 ) -> AlertPage:
@@ -248,7 +251,7 @@ async def unit_alerts(
 
 @router.post("/alerts/{alert_id}/read", response_model=ReadMark, summary="Mark an alert read")
 async def read_alert(
-    alert_id: int, principal: StaffPrincipal, db: DbDep, clock: ClockDep
+    alert_id: RowId, principal: StaffPrincipal, db: DbDep, clock: ClockDep
 ) -> ReadMark:
     async with db.transaction("notify") as conn:
         row = await alerts.mark_read(

@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,9 @@ _PYDANTIC_CODES: dict[str, tuple[str, str, str]] = {
     "int_parsing": ("invalid_type", "应为整数", "integer expected"),
     "string_type": ("invalid_type", "应为字符串", "string expected"),
     "bool_parsing": ("invalid_type", "应为布尔值", "boolean expected"),
+    "date_parsing": ("invalid_date", "日期格式不正确", "invalid date"),
+    "date_from_datetime_parsing": ("invalid_date", "日期格式不正确", "invalid date"),
+    "date_from_datetime_inexact": ("invalid_date", "日期不得含时刻", "a date without a time"),
     "datetime_parsing": ("invalid_datetime", "时间格式不正确", "invalid date-time"),
     "datetime_from_date_parsing": ("invalid_datetime", "时间格式不正确", "invalid date-time"),
     "timezone_aware": ("invalid_datetime", "时间须带时区", "date-time needs an offset"),
@@ -176,7 +180,10 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> Response:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405 and (allowed := allowed_methods(request)):
+            headers["Allow"] = ", ".join(allowed)
         codes = {
             401: ("unauthorized", "未登录或凭证无效", "not authenticated"),
             403: ("forbidden", "无权操作", "forbidden"),
@@ -184,6 +191,17 @@ def install_error_handlers(app: FastAPI) -> None:
             405: ("method_not_allowed", "不支持的请求方法", "method not allowed"),
         }
         code, zh, en = codes.get(exc.status_code, ("http_error", "请求错误", str(exc.detail)))
-        return error_response(
-            exc.status_code, [ErrorItem(None, code, bilingual(zh, en))], dict(exc.headers or {})
-        )
+        return error_response(exc.status_code, [ErrorItem(None, code, bilingual(zh, en))], headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the request's path has a route for: Starlette's 405 names only those of
+    the first route that matched the path, one per method in FastAPI. A catch-all
+    (``{rest:path}``, Open311's unknown resources) counts only where nothing else matches."""
+    matching = [
+        route
+        for route in request.app.router.routes
+        if getattr(route, "methods", None) and route.matches(request.scope)[0] != Match.NONE
+    ]
+    specific = [route for route in matching if ":path}" not in route.path] or matching
+    return sorted({method for route in specific for method in route.methods})

@@ -18,6 +18,7 @@ from services.analytics.metric import service
 from services.analytics.metric.definitions import RATES, VISIT_LEVELS, VOLUMES
 from shared.api.deps import DbDep, SettingsDep
 from shared.api.errors import ApiError
+from shared.api.params import Day
 from shared.identity.deps import require_roles
 from shared.identity.principal import Principal
 from shared.identity.roles import (
@@ -61,7 +62,7 @@ async def volumes(
     db: DbDep,
     principal: Reader,
     dimension: Annotated[str, Query(pattern="^(all|channel|source|category|region)$")] = "all",
-    since: date | None = None,
+    since: Day | None = None,
 ) -> list[VolumeRow]:
     """Received and registered per day, by one dimension, within the caller's jurisdiction."""
     scope = service.Scope.of(principal)
@@ -105,8 +106,8 @@ async def metrics(
     db: DbDep,
     settings: SettingsDep,
     principal: Reader,
-    start: date | None = None,
-    end: date | None = None,
+    start: Day | None = None,
+    end: Day | None = None,
     group: GroupQ = "none",
     level: LevelQ = "district",
     region: str | None = None,
@@ -136,8 +137,8 @@ async def rankings(
     principal: Reader,
     rate: Annotated[str, Query(pattern="^(" + "|".join(RATES) + ")$")] = "satisfaction_unit",
     group: Annotated[str, Query(pattern="^(unit|office|region|category_top)$")] = "unit",
-    start: date | None = None,
-    end: date | None = None,
+    start: Day | None = None,
+    end: Day | None = None,
 ) -> list[Ranked]:
     """Units (or districts, categories) ranked best first by ``rate``; those with fewer cases
     than ``analytics_ranking_min_cases`` in its denominator are left out."""

@@ -19,6 +19,7 @@ from services.analytics.report import archive, document, render, service, xlsx
 from services.analytics.report.xlsx import statistics_table
 from shared.api.deps import DbDep, SettingsDep
 from shared.api.errors import ApiError
+from shared.api.params import MONTH_PATTERN, Day, RowId
 from shared.storage import object_store
 
 router = APIRouter(prefix="/api/v1/analytics/reports", tags=["analytics"])
@@ -27,14 +28,14 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("/daily", response_model=service.DailyBrief, summary="日快报 (12:00–12:00)")
-async def daily(db: DbDep, principal: Reader, day: date | None = None) -> service.DailyBrief:
+async def daily(db: DbDep, principal: Reader, day: Day | None = None) -> service.DailyBrief:
     async with db.transaction("analytics") as conn:
         return await service.daily_brief(conn, metric.Scope.of(principal), day or date.today())
 
 
 @router.get("/weekly", response_model=service.WeeklyWarning, summary="周预警 (7 days)")
 async def weekly(
-    db: DbDep, settings: SettingsDep, principal: Reader, end: date | None = None
+    db: DbDep, settings: SettingsDep, principal: Reader, end: Day | None = None
 ) -> service.WeeklyWarning:
     async with db.transaction("analytics") as conn:
         return await service.weekly_warning(
@@ -47,7 +48,7 @@ async def monthly(
     db: DbDep,
     settings: SettingsDep,
     principal: Reader,
-    month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+    month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None,
 ) -> service.MonthlyAnalysis:
     month = month or (date.today().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
     async with db.transaction("analytics") as conn:
@@ -64,8 +65,8 @@ async def statistics(
     db: DbDep,
     settings: SettingsDep,
     principal: Reader,
-    start: date | None = None,
-    end: date | None = None,
+    start: Day | None = None,
+    end: Day | None = None,
 ) -> Response:
     a, b = period(start, end)
     async with db.transaction("analytics") as conn:
@@ -112,7 +113,7 @@ async def daily_rendered(
     db: DbDep,
     settings: SettingsDep,
     principal: Reader,
-    day: Annotated[date | None, Query(alias="date")] = None,
+    day: Annotated[Day | None, Query(alias="date")] = None,
 ) -> Response:
     return await _rendered("daily", fmt, db, settings, principal, day)
 
@@ -128,7 +129,7 @@ async def weekly_rendered(
     db: DbDep,
     settings: SettingsDep,
     principal: Reader,
-    day: Annotated[date | None, Query(alias="date")] = None,
+    day: Annotated[Day | None, Query(alias="date")] = None,
 ) -> Response:
     return await _rendered("weekly", fmt, db, settings, principal, day)
 
@@ -144,7 +145,7 @@ async def monthly_rendered(
     db: DbDep,
     settings: SettingsDep,
     principal: Reader,
-    day: Annotated[date | None, Query(alias="date")] = None,
+    day: Annotated[Day | None, Query(alias="date")] = None,
 ) -> Response:
     return await _rendered("monthly", fmt, db, settings, principal, day)
 
@@ -170,8 +171,8 @@ async def archived(
     db: DbDep,
     principal: Reader,
     kind: Annotated[str | None, Query(pattern="^(daily|weekly|monthly)$")] = None,
-    start: date | None = None,
-    end: date | None = None,
+    start: Day | None = None,
+    end: Day | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict[str, object]]:
     scope = metric.Scope.of(principal)
@@ -185,7 +186,7 @@ async def archived(
     responses=_RENDERED,
 )
 async def archived_file(
-    report_id: int, db: DbDep, settings: SettingsDep, principal: Reader
+    report_id: RowId, db: DbDep, settings: SettingsDep, principal: Reader
 ) -> Response:
     found = await archive.fetch(
         db, object_store(settings), metric.Scope.of(principal).prefixes, report_id
@@ -209,7 +210,7 @@ def _xlsx(body: bytes, name: str) -> Response:
     responses={200: {"content": {XLSX: {}}}},
 )
 async def screening_ledger_table(
-    db: DbDep, principal: Reader, start: date | None = None, end: date | None = None
+    db: DbDep, principal: Reader, start: Day | None = None, end: Day | None = None
 ) -> Response:
     a, b = period(start, end)
     async with db.transaction("analytics") as conn:
@@ -224,7 +225,7 @@ async def screening_ledger_table(
     responses={200: {"content": {XLSX: {}}}},
 )
 async def screening_summary_table(
-    db: DbDep, principal: Reader, start: date | None = None, end: date | None = None
+    db: DbDep, principal: Reader, start: Day | None = None, end: Day | None = None
 ) -> Response:
     a, b = period(start, end)
     async with db.transaction("analytics") as conn:
@@ -242,8 +243,8 @@ async def resolution_summary_table(
     db: DbDep,
     settings: SettingsDep,
     principal: Reader,
-    start: date | None = None,
-    end: date | None = None,
+    start: Day | None = None,
+    end: Day | None = None,
 ) -> Response:
     a, b = period(start, end)
     async with db.transaction("analytics") as conn:
@@ -261,8 +262,8 @@ async def leader_cases_table(
     db: DbDep,
     settings: SettingsDep,
     principal: Reader,
-    start: date | None = None,
-    end: date | None = None,
+    start: Day | None = None,
+    end: Day | None = None,
 ) -> Response:
     a, b = period(start, end)
     async with db.transaction("analytics") as conn:

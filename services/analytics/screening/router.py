@@ -17,6 +17,7 @@ from services.analytics.screening import service
 from services.analytics.text.hotspots import hotspots as find_hotspots
 from shared.api.deps import DbDep
 from shared.api.errors import ApiError
+from shared.api.params import Day
 from shared.clock import SHANGHAI
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
@@ -44,8 +45,8 @@ def _month_start(end: date) -> date:
 async def screening_ledger(
     db: DbDep,
     principal: Reader,
-    start: date | None = None,
-    end: date | None = None,
+    start: Day | None = None,
+    end: Day | None = None,
     status: Annotated[str | None, Query(pattern="^(open|cleared)$")] = "open",
     level: Annotated[str | None, Query(pattern="^(red|orange|yellow)$")] = None,
 ) -> list[LedgerRow]:
@@ -81,7 +82,7 @@ class ZeroReportRow(BaseModel):
     summary="零报告: units with no risk item in the period",
 )
 async def screening_zero_reports(
-    db: DbDep, principal: Reader, start: date | None = None, end: date | None = None
+    db: DbDep, principal: Reader, start: Day | None = None, end: Day | None = None
 ) -> list[ZeroReportRow]:
     """Units handling cases in the jurisdiction with no ledger item found in ``[start, end]``
     (default: this month so far), as of the period's last screening sweep (``swept_through``).
@@ -131,8 +132,8 @@ async def screening_zero_reports(
 async def hotspots(
     db: DbDep,
     principal: Reader,
-    date_from: Annotated[date | None, Query(alias="from")] = None,
-    date_to: Annotated[date | None, Query(alias="to")] = None,
+    date_from: Annotated[Day | None, Query(alias="from")] = None,
+    date_to: Annotated[Day | None, Query(alias="to")] = None,
     top: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> dict[str, Any]:
     """The ``top`` hotspots among petitions received from ``from`` to ``to`` (local days,

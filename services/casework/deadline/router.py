@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -20,6 +19,7 @@ from services.casework.deadline.holidays import HolidayDay
 from services.casework.deadline.schemas import DeadlineOut, HolidayYearIn, HolidayYearOut
 from shared.api.deps import ClockDep, DbDep
 from shared.api.errors import ApiError
+from shared.api.params import Moment
 from shared.identity.deps import require_roles
 from shared.identity.principal import Principal
 from shared.identity.roles import ADMIN
@@ -49,7 +49,7 @@ _ERRORS = {
 async def deadline(
     _: Staff,
     db: DbDep,
-    start: Annotated[datetime, Query(description="RFC 3339 with offset")],
+    start: Annotated[Moment, Query(description="RFC 3339 with offset")],
     days: Annotated[int | None, Query(ge=0, le=engine.MAX_DAYS)] = None,
     hours: Annotated[int | None, Query(ge=0, le=24 * 366)] = None,
     working_days: bool = False,
