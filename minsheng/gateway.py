@@ -21,6 +21,7 @@ from starlette.types import Receive, Scope, Send
 from shared.api.app import readiness
 from shared.api.docs import install_docs
 from shared.api.errors import install_error_handlers
+from shared.api.openapi import document_errors
 from shared.settings import SERVICES, Settings, get_settings
 
 
@@ -76,7 +77,7 @@ def merged_openapi(apps: dict[str, FastAPI]) -> dict[str, Any]:
     }
     seen_tags: set[str] = set()
     for name, app in apps.items():
-        spec = app.openapi()
+        spec = _unclashed(app.openapi(), doc["components"]["schemas"], name)
         for path, item in spec.get("paths", {}).items():
             if path in ("/healthz", "/readyz", "/metrics"):
                 continue
@@ -95,7 +96,36 @@ def merged_openapi(apps: dict[str, FastAPI]) -> dict[str, Any]:
             "responses": {"200": {"description": "ready"}, "503": {"description": "not ready"}},
         }
     }
-    return doc
+    return document_errors(doc)
+
+
+def _unclashed(spec: dict[str, Any], merged: dict[str, Any], service: str) -> dict[str, Any]:
+    """``spec`` with each schema whose name another service already gave a different schema
+    (casework's ``DeliveryRead`` of a notice, notify's of a message) renamed ``<Service><Name>``,
+    references included: merged as they were, one would silently replace the other."""
+    schemas = spec.get("components", {}).get("schemas", {})
+    clashes = {n for n, s in schemas.items() if n in merged and merged[n] != s}
+    if not clashes:
+        return spec
+    prefix = "#/components/schemas/"
+    renamed = {f"{prefix}{n}": f"{prefix}{service.title()}{n}" for n in clashes}
+
+    def rewrite(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {
+                k: renamed.get(v, v) if k == "$ref" and isinstance(v, str) else rewrite(v)
+                for k, v in node.items()
+            }
+        if isinstance(node, list):
+            return [rewrite(v) for v in node]
+        return node
+
+    out: dict[str, Any] = rewrite(spec)
+    out["components"]["schemas"] = {
+        (f"{service.title()}{n}" if n in clashes else n): s
+        for n, s in out["components"]["schemas"].items()
+    }
+    return out
 
 
 class BaseUrlApp:

@@ -14,11 +14,26 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.api.errors import ApiError, ErrorItem, validation_items
+from shared.api.openapi import error_response
 from shared.clock import Clock
 from shared.db import Database
-from shared.signing import Partner, header_names, remember_nonce, verify_partner
+from shared.signing import MESSAGES, Partner, header_names, remember_nonce, verify_partner
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def refusals(partner: Partner, invalid: str) -> dict[int | str, dict[str, Any]]:
+    """The refusals a signed endpoint documents: 401 as §0 fixes it (one item, the header at
+    fault, one of the five codes; nothing changed) and 422 ``invalid`` in the error shape."""
+    return {
+        401: error_response(
+            "signature refused; nothing changed",
+            codes=MESSAGES,
+            fields=header_names(partner).all(),
+            one=True,
+        ),
+        422: {"description": invalid},
+    }
 
 
 def parse_json(raw: bytes) -> Any:

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared import heap
 from shared.api.docs import install_docs
 from shared.api.errors import install_error_handlers
+from shared.api.openapi import install_openapi
 from shared.bus.topology import SUBSCRIPTIONS, queue_name
 from shared.bus.worker import heartbeat_key, open_redis
 from shared.clock import system_clock
@@ -87,6 +88,7 @@ def create_service_app(
         redoc_url=None,
     )
     install_docs(app, title=title or f"Minsheng {service}")
+    install_openapi(app)
     app.state.settings = cfg
     app.state.service = service
     app.state.clock = system_clock

@@ -41,6 +41,8 @@ async def get_idempotency_key(
             alias="Idempotency-Key",
             description="1–128 characters; a retry with the same "
             "key and body gets the first answer",
+            # documented only: validate_key refuses with its own code (invalid_idempotency_key)
+            json_schema_extra={"minLength": 1, "maxLength": 128},
         ),
     ] = None,
 ) -> str | None:

@@ -6,6 +6,7 @@ Codes are stable identifiers that clients may branch on; messages carry Chinese 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-from starlette.routing import Match
+from starlette.routing import get_route_path
 
 
 @dataclass(frozen=True)
@@ -194,14 +195,17 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(exc.status_code, [ErrorItem(None, code, bilingual(zh, en))], headers)
 
 
+_PARAM = re.compile(r"\\\{[^/]*?\\\}")  # a path parameter, as re.escape leaves it
+_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+
+
 def allowed_methods(request: Request) -> list[str]:
-    """Every method the request's path has a route for: Starlette's 405 names only those of
-    the first route that matched the path, one per method in FastAPI. A catch-all
-    (``{rest:path}``, Open311's unknown resources) counts only where nothing else matches."""
-    matching = [
-        route
-        for route in request.app.router.routes
-        if getattr(route, "methods", None) and route.matches(request.scope)[0] != Match.NONE
-    ]
-    specific = [route for route in matching if ":path}" not in route.path] or matching
-    return sorted({method for route in specific for method in route.methods})
+    """The methods the app's OpenAPI document gives the request's path: Starlette's 405 names
+    only those of the first route that matched, and FastAPI has a route per method. Paths the
+    document leaves out (the docs, Open311's catch-all) keep Starlette's answer."""
+    path = get_route_path(request.scope)
+    methods: set[str] = set()
+    for template, item in request.app.openapi().get("paths", {}).items():
+        if re.fullmatch(_PARAM.sub("[^/]+", re.escape(template)), path):
+            methods.update(m.upper() for m in item if m in _METHODS)
+    return sorted(methods)

@@ -10,29 +10,27 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.intake.exchange import service
 from services.intake.exchange.schemas import ExchangeAnswer, ProvincialPetition
-from services.intake.partner import signed, validate
+from services.intake.partner import refusals, signed, validate
 from shared.api.deps import ClockDep, DbDep, KeysDep
+from shared.api.openapi import body_schema
 from shared.signing import Partner
 
 router = APIRouter(prefix="/api/v1/exchange", tags=["provincial platform (signed)"])
 
 PARTNER: Partner = "exchange"
-_SIGNED: dict[int | str, dict[str, Any]] = {
-    401: {"description": "signature refused (X-Exchange-*); nothing changed"},
-    422: {"description": "invalid essentials: `{errors: [{field, code, message}]}`"},
-}
+_SIGNED = refusals(PARTNER, "invalid essentials; nothing stored")
 
 
 @router.post(
     "/petitions",
     response_model=ExchangeAnswer,
     status_code=201,
-    responses=_SIGNED,
+    responses={**_SIGNED, 200: {"model": ExchangeAnswer, "description": "a known petition"}},
     summary="A petition transferred (转送) or assigned (交办) by the province",
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": ProvincialPetition.model_json_schema()}},
+            "content": {"application/json": {"schema": body_schema(ProvincialPetition)}},
         }
     },
 )

@@ -19,9 +19,10 @@ from services.intake.hotline.schemas import (
     Reconciliation,
     WorkOrder,
 )
-from services.intake.partner import signed, validate
+from services.intake.partner import refusals, signed, validate
 from shared.api.deps import ClockDep, DbDep, KeysDep
 from shared.api.errors import ApiError
+from shared.api.openapi import body_schema
 from shared.clock import Clock
 from shared.signing import Partner
 
@@ -30,13 +31,10 @@ router = APIRouter(prefix="/api/v1/hotline", tags=["12345 hotline (signed)"])
 PARTNER: Partner = "hotline"
 MAX_BATCH = 500
 
-_SIGNED: dict[int | str, dict[str, Any]] = {
-    401: {
-        "description": "signature refused: unknown_key, missing_signature, bad_signature, "
-        "stale_timestamp or replayed_nonce; nothing changed"
-    },
-    422: {"description": "invalid order: `{errors: [{field, code, message}]}`; nothing stored"},
-}
+_SIGNED = refusals(
+    PARTNER,
+    "invalid order (field paths such as caller.phone, attachments[0].sha256); nothing stored",
+)
 
 
 def _answer(status: int, answer: OrderAnswer) -> JSONResponse:
@@ -47,12 +45,12 @@ def _answer(status: int, answer: OrderAnswer) -> JSONResponse:
     "/work-orders",
     response_model=OrderAnswer,
     status_code=201,
-    responses=_SIGNED,
+    responses={**_SIGNED, 200: {"model": OrderAnswer, "description": "a repeat, stale or amended"}},
     summary="Push one work order (201 new; 200 repeat, stale or amended)",
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": WorkOrder.model_json_schema()}},
+            "content": {"application/json": {"schema": body_schema(WorkOrder)}},
         }
     },
 )
@@ -141,7 +139,7 @@ async def cancel_order(
 
 @router.post(
     "/evaluations",
-    responses=_SIGNED,
+    responses={**_SIGNED, 201: {"description": "recorded (200: this visit was recorded before)"}},
     summary="The hotline's call-back result (12345 回访), idempotent per visit",
 )
 async def evaluation(request: Request, db: DbDep, keys: KeysDep, clock: ClockDep) -> JSONResponse:

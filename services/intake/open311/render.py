@@ -82,6 +82,34 @@ def render(body: Any, fmt: Format, root: str, status: int = 200) -> Response:
     return Response(xml.encode("utf-8"), status_code=status, media_type=XML_TYPE)
 
 
+# what every Open311 operation documents: its answer in JSON or XML, as the path asks, and
+# any refusal as the standard's error array (in our house shape it would break 311 clients)
+_XML: dict[str, Any] = {"text/xml": {"schema": {"type": "string"}}}
+RESPONSES_DOC: dict[int | str, dict[str, Any]] = {
+    200: {"content": _XML},
+    "4XX": {
+        "description": "the standard's error array (400, 403, 404)",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                        "type": "object",
+                        "required": ["code", "description"],
+                        "properties": {
+                            "code": {"type": "integer", "description": "the HTTP status"},
+                            "description": {"type": "string", "description": "中文 / English"},
+                        },
+                    },
+                }
+            },
+            **_XML,
+        },
+    },
+}
+
+
 def error_response(err: Open311Error, fmt: Format) -> Response:
     return render([{"code": err.status, "description": err.description}], fmt, "errors", err.status)
 

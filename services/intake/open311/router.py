@@ -9,11 +9,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from services.intake.open311 import service
 from services.intake.open311.render import (
     FORMATS,
+    RESPONSES_DOC,
     Format,
     Open311Error,
     bad_request,
@@ -31,7 +33,9 @@ _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 class Open311Route(APIRoute):
-    """Turns :class:`Open311Error` into the standard's error body instead of our house format."""
+    """Turns :class:`Open311Error` into the standard's error body instead of our house format,
+    and so a 4xx of Starlette's own (a form it cannot parse, such as multipart without a
+    boundary): the document promises the standard's body for every 4xx here."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -41,11 +45,21 @@ class Open311Route(APIRoute):
                 return await handler(request)
             except Open311Error as err:
                 return error_response(err, format_of_path(request.url.path))
+            except HTTPException as exc:
+                if not 400 <= exc.status_code < 500:
+                    raise
+                refused = Open311Error(exc.status_code, "请求无法处理", str(exc.detail))
+                return error_response(refused, format_of_path(request.url.path))
 
         return route
 
 
-router = APIRouter(prefix=service.PREFIX, tags=["Open311 GeoReport v2"], route_class=Open311Route)
+router = APIRouter(
+    prefix=service.PREFIX,
+    tags=["Open311 GeoReport v2"],
+    route_class=Open311Route,
+    responses=RESPONSES_DOC,
+)
 
 
 def _format(fmt: str) -> Format:
