@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import get_route_path
@@ -155,6 +156,15 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(_: Request, exc: RequestValidationError) -> Response:
         return error_response(422, validation_items(list(exc.errors())))
 
+    @app.exception_handler(DBAPIError)
+    async def _refused_text(request: Request, exc: DBAPIError) -> Response:
+        """A client's error, answered without the traceback of a server error."""
+        from shared.db import text_refused
+
+        if text_refused(exc):
+            return error_response(422, [nul_refused(request)])
+        raise exc  # to the handler of every other exception
+
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> Response:
         from shared.db import transient_db_errors
@@ -197,6 +207,21 @@ def install_error_handlers(app: FastAPI) -> None:
 
 _PARAM = re.compile(r"\\\{[^/]*?\\\}")  # a path parameter, as re.escape leaves it
 _METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+
+
+def nul_refused(request: Request) -> ErrorItem:
+    """The 422 for text holding U+0000, which PostgreSQL refused: the path or query parameter
+    that carries it, else the body (already read, so not searched)."""
+    where = "body"
+    for name, value in [*request.path_params.items(), *request.query_params.multi_items()]:
+        if "\x00" in f"{name}{value}":
+            where = name.replace("\x00", "") or "query"
+            break
+    return ErrorItem(
+        where,
+        "invalid_character",
+        bilingual("不得含空字符（U+0000）", "must not contain the NUL character (U+0000)"),
+    )
 
 
 def allowed_methods(request: Request) -> list[str]:

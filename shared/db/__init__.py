@@ -4,6 +4,6 @@ Only the infrastructure commits: a request dependency or a worker's unit of work
 ``engine.begin()``; service functions take the connection (``db``) and never commit.
 """
 
-from shared.db.engine import Database, make_metadata, transient_db_errors
+from shared.db.engine import Database, make_metadata, text_refused, transient_db_errors
 
-__all__ = ["Database", "make_metadata", "transient_db_errors"]
+__all__ = ["Database", "make_metadata", "text_refused", "transient_db_errors"]

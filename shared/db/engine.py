@@ -54,6 +54,23 @@ def transient_db_errors(exc: BaseException) -> bool:
     return isinstance(exc, (*_TRANSIENT_ASYNCPG, ConnectionError, OSError, asyncio.TimeoutError))
 
 
+_TEXT_REFUSED = {"22021", "22P05"}  # character_not_in_repertoire, untranslatable_character
+
+
+def text_refused(exc: BaseException) -> bool:
+    """PostgreSQL refused a text or jsonb value: U+0000, which neither can hold (pydantic lets
+    it through; lone surrogates it refuses itself). The statement failed, so its transaction
+    changed nothing."""
+    seen: BaseException | None = exc
+    for _ in range(4):  # DBAPIError -> the adapter's error -> asyncpg's
+        if seen is None:
+            return False
+        if getattr(seen, "sqlstate", None) in _TEXT_REFUSED:
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
+
+
 class Database:
     """Engines keyed by URL, so schemas that share a database share a pool."""
 
@@ -82,6 +99,9 @@ class Database:
                 # (transient_db_errors) — the caller retries
                 pool_pre_ping=False,
                 pool_recycle=1800,
+                # a statement's error names its parameters otherwise — petition text, keyed
+                # hashes, search terms — and errors reach logs
+                hide_parameters=True,
                 connect_args={
                     "server_settings": {
                         "application_name": "minsheng",

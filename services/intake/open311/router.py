@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
@@ -28,6 +29,7 @@ from services.intake.open311.render import (
 )
 from services.intake.open311.schemas import parse_form, parse_query
 from shared.api.deps import ClockDep, DbDep, KeysDep, SettingsDep
+from shared.db import text_refused
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -45,6 +47,11 @@ class Open311Route(APIRoute):
                 return await handler(request)
             except Open311Error as err:
                 return error_response(err, format_of_path(request.url.path))
+            except DBAPIError as exc:
+                if not text_refused(exc):
+                    raise
+                refused = Open311Error(400, "不得含空字符（U+0000）", "no NUL characters (U+0000)")
+                return error_response(refused, format_of_path(request.url.path))
             except HTTPException as exc:
                 if not 400 <= exc.status_code < 500:
                     raise
