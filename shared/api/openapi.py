@@ -15,6 +15,15 @@ ERROR_REF = "#/components/schemas/Error"
 _FASTAPI_422 = {f"#/components/schemas/{n}" for n in ("HTTPValidationError", "ValidationError")}
 
 
+def null_is_empty(schema: dict[str, Any]) -> None:
+    """``json_schema_extra`` of an optional list a partner may send as ``null``, which the
+    model's validator takes as empty: documented as the array or null it accepts."""
+    array = {k: v for k, v in schema.items() if k not in ("title", "description", "default")}
+    for key in array:
+        del schema[key]
+    schema["anyOf"] = [array, {"type": "null"}]
+
+
 def error_schema(
     codes: Iterable[str] | None = None, fields: Iterable[str] | None = None, *, one: bool = False
 ) -> dict[str, Any]:

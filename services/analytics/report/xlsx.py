@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -28,6 +28,7 @@ from services.analytics.metric.definitions import RATES, VOLUMES
 from shared.clock import SHANGHAI
 from shared.reference import categories, regions
 from shared.settings import Settings
+from shared.text import printable
 
 _SHEETS = (("按地区", "region"), ("按类别", "category_top"), ("按责任单位", "unit"))
 
@@ -85,14 +86,14 @@ async def statistics_table(
     units = await unit_names(db)
     for title, group in _SHEETS:
         ws = wb.create_sheet(title)
-        ws.append([f"信访数据统计表（{start.isoformat()} 至 {end.isoformat()}）"])
+        _append(ws, [f"信访数据统计表（{start.isoformat()} 至 {end.isoformat()}）"])
         ws["A1"].font = Font(bold=True, size=14)
         header = ["分组"]
         header += [VOLUMES[k] for k in VOLUMES] + ["去年同期收件", "收件同比"]
         for r in rates:
             header += [f"{r.name}分子", f"{r.name}分母", r.name, f"{r.name}去年同期"]
         header += ["12345综合评分"]
-        ws.append(header)
+        _append(ws, header)
         for cell in ws[2]:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(wrap_text=True)
@@ -106,7 +107,7 @@ async def statistics_table(
                 f = row.rates[r.code]
                 line += [f.numerator, f.denominator, _pct(f.value), _pct(f.previous)]
             line += ["" if row.hotline_score is None else round(row.hotline_score, 1)]
-            ws.append(line)
+            _append(ws, line)
         ws.freeze_panes = "B3"
         ws.column_dimensions["A"].width = 28
     out = io.BytesIO()
@@ -122,15 +123,22 @@ _LEVEL_NAMES = dict(LEVELS)
 
 def _sheet(wb: Workbook, title: str, heading: str, header: list[str]) -> Worksheet:
     ws = wb.create_sheet(title)
-    ws.append([heading])
+    _append(ws, [heading])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append(header)
+    _append(ws, header)
     for cell in ws[2]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True)
     ws.freeze_panes = "B3"
     ws.column_dimensions["A"].width = 24
     return ws
+
+
+def _append(ws: Worksheet, row: Iterable[Any]) -> None:
+    """``ws.append`` of text XML can hold: a petition's title with a control character in it
+    (from before intake dropped them, or from a partner's unit name) would otherwise make
+    openpyxl refuse the whole table."""
+    ws.append([printable(v) if isinstance(v, str) else v for v in row])
 
 
 def _bytes(wb: Workbook) -> bytes:
@@ -189,7 +197,8 @@ async def screening_table(
         ],
     )
     for n, r in enumerate(rows, start=1):
-        ws.append(
+        _append(
+            ws,
             [
                 n,
                 r["matter"],
@@ -201,7 +210,7 @@ async def screening_table(
                 r["due_on"],
                 "在办" if r["status"] == "open" else "已销号",
                 r["case_id"],
-            ]
+            ],
         )
     ws.column_dimensions["B"].width = 40
     return _bytes(wb)
@@ -247,14 +256,15 @@ async def screening_summary(
         for g in [*groups, "all"]:
             mine = [c for c in counts if g == "all" or c[key] == g]
             label = _label("region" if key == 0 else "category_top", g)
-            ws.append(
+            _append(
+                ws,
                 [
                     label,
                     *(sum(c[4] for c in mine if c[2] == lv) for lv, _ in LEVELS),
                     sum(c[4] for c in mine),
                     sum(c[4] for c in mine if c[3] == "open"),
                     sum(c[4] for c in mine if c[3] != "open"),
-                ]
+                ],
             )
     ws = _sheet(
         wb,
@@ -264,13 +274,14 @@ async def screening_summary(
     )
     for district, cat in sorted({(c[0], c[1]) for c in counts}):
         mine = [c for c in counts if (c[0], c[1]) == (district, cat)]
-        ws.append(
+        _append(
+            ws,
             [
                 _label("region", district),
                 _label("category_top", cat),
                 *(sum(c[4] for c in mine if c[2] == lv) for lv, _ in LEVELS),
                 sum(c[4] for c in mine),
-            ]
+            ],
         )
     return _bytes(wb)
 
@@ -306,7 +317,7 @@ async def resolution_summary(
                     _pct(f.previous),
                     "" if f.change is None else round(f.change * 100, 1),
                 ]
-            ws.append(line)
+            _append(ws, line)
     return _bytes(wb)
 
 
@@ -381,7 +392,8 @@ async def leader_cases_table(
         ],
     )
     for n, r in enumerate(await leader_case_rows(db, scope, start, end), start=1):
-        ws.append(
+        _append(
+            ws,
             [
                 n,
                 r.title or "",
@@ -394,7 +406,7 @@ async def leader_cases_table(
                 _local_day(r.resolve_by),
                 _leader_state(r, now),
                 _local_day(r.closed_at),
-            ]
+            ],
         )
     ws.column_dimensions["B"].width = 40
     rate = RATES["leader_case_resolution"]
@@ -416,7 +428,8 @@ async def leader_cases_table(
         rows = await metric.metrics(db, scope, settings, start, end, group, "district", now)
         for row in [*(r for r in rows if r.volumes.get("leader_cases")), *total]:
             f = row.rates[rate.code]
-            ws.append(
+            _append(
+                ws,
                 [
                     _label(group, row.key, units),
                     row.volumes.get("leader_cases", 0),
@@ -428,7 +441,7 @@ async def leader_cases_table(
                     "" if f.change is None else round(f.change * 100, 1),
                     row.volumes.get("leader_resolved_by_due", 0),
                     row.volumes.get("leader_overdue", 0),
-                ]
+                ],
             )
     return _bytes(wb)
 

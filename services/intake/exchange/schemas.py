@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from shared.api.openapi import null_is_empty
 from shared.reference import regions
 
 
@@ -34,7 +35,9 @@ class ProvincialPetition(BaseModel):
     province_case_no: str = Field(min_length=1, max_length=64)
     handling: Literal["transfer", "assign"]
     form: Literal["letter", "visit", "online", "phone"]
-    petitioners: list[ProvincePetitioner] = Field(default_factory=list, max_length=1000)
+    petitioners: list[ProvincePetitioner] = Field(
+        default_factory=list, max_length=1000, json_schema_extra=null_is_empty
+    )
     people_count: int = Field(default=1, ge=1, le=100_000, strict=True)
     title: str = Field(min_length=1, max_length=200)
     content: str = Field(min_length=1, max_length=50_000)
@@ -42,9 +45,13 @@ class ProvincialPetition(BaseModel):
     region_code: str = Field(min_length=6, max_length=12)
     transferred_at: datetime
     deadline: datetime | None = None
-    prior_case_nos: list[str] = Field(default_factory=list, max_length=100)
+    prior_case_nos: list[str] = Field(
+        default_factory=list, max_length=100, json_schema_extra=null_is_empty
+    )
     accusation: bool = Field(default=False, strict=True)
-    attachments: list[ProvinceAttachment] = Field(default_factory=list, max_length=50)
+    attachments: list[ProvinceAttachment] = Field(
+        default_factory=list, max_length=50, json_schema_extra=null_is_empty
+    )
 
     @field_validator("transferred_at", "deadline")
     @classmethod

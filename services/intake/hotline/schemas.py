@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from shared.api.openapi import null_is_empty
 from shared.reference import regions
 
 
@@ -78,7 +79,9 @@ class WorkOrder(BaseModel):
     location: HotlineLocation | None = None
     urgency: Literal["normal", "urgent", "emergency"]
     due_at: datetime | None = None
-    attachments: list[HotlineAttachment] = Field(default_factory=list, max_length=50)
+    attachments: list[HotlineAttachment] = Field(
+        default_factory=list, max_length=50, json_schema_extra=null_is_empty
+    )
 
     @field_validator("received_at", "due_at")
     @classmethod

@@ -12,6 +12,7 @@ import orjson
 from starlette.responses import Response
 
 from shared.clock import SHANGHAI
+from shared.text import printable
 
 Format = Literal["json", "xml"]
 FORMATS: tuple[Format, ...] = ("json", "xml")
@@ -126,5 +127,5 @@ def _element(tag: str, value: Any) -> ET.Element:
     elif isinstance(value, bool):
         el.text = "true" if value else "false"
     elif value is not None:
-        el.text = str(value)
+        el.text = printable(str(value))  # XML 1.0 has no control characters, escaped or not
     return el

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.crypto import is_valid_id_number, is_valid_mobile, normalize_id_number, normalize_phone
 from shared.reference.regions import RegionLevel
+from shared.text import printable
 
 
 class Source(StrEnum):
@@ -57,6 +58,12 @@ class Urgency(StrEnum):
     EMERGENCY = "emergency"
 
 
+def _printable_text(value: Any) -> Any:
+    """Control characters dropped from free text, whichever channel it came in by (the raw
+    record keeps them): they break every XML output downstream (``shared.text``)."""
+    return printable(value) if isinstance(value, str) else value
+
+
 class QualityFlag(BaseModel):
     """A secondary field that failed a check: kept for the record, not used for identity."""
 
@@ -77,6 +84,8 @@ class Person(BaseModel):
     representative: bool = False
     external_ref: str | None = Field(default=None, max_length=200)  # e.g. a pseudonymous user id
     unverified: dict[str, str] = Field(default_factory=dict)
+
+    _printable = field_validator("name", "address", mode="before")(_printable_text)
 
     def identifiers(self) -> list[tuple[str, str]]:
         """The verified identifiers, strongest first: used to link the same person."""
@@ -152,6 +161,8 @@ class Attachment(BaseModel):
     size: int | None = Field(default=None, ge=0)
     media_type: str | None = Field(default=None, max_length=100)
 
+    _printable = field_validator("name", mode="before")(_printable_text)
+
 
 class NormalizedPetition(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -183,6 +194,10 @@ class NormalizedPetition(BaseModel):
     received_level: RegionLevel | None = None
     prior_external_ids: list[str] = Field(default_factory=list)  # the source's earlier ids
     raw: dict[str, Any] | None = None  # the partner's record as received; stored encrypted
+
+    _printable = field_validator("title", "content", "source_category", "address", mode="before")(
+        _printable_text
+    )
 
     @field_validator("received_at", "source_deadline")
     @classmethod

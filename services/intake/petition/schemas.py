@@ -39,6 +39,7 @@ class PetitionCreate(BaseModel):
     region_code: str = Field(min_length=6, max_length=12)
     anonymous: bool = Field(
         default=False,
+        strict=True,
         description="file without name or phone: the query code is then the only key",
     )
     phone: str | None = Field(

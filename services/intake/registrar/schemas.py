@@ -55,7 +55,9 @@ class PetitionerIn(BaseModel):
     id_number: str | None = Field(default=None, max_length=32)
     phone: str | None = Field(default=None, max_length=32)
     address: str | None = Field(default=None, max_length=500)
-    representative: bool = Field(default=False, description="推选的代表 (collective visits)")
+    representative: bool = Field(
+        default=False, strict=True, description="推选的代表 (collective visits)"
+    )
 
     @field_validator("id_number")
     @classmethod
@@ -97,7 +99,11 @@ class RegistrationIn(BaseModel):
 
     petitioners: list[PetitionerIn] = Field(default_factory=list, max_length=MAX_PETITIONERS)
     people_count: int | None = Field(
-        default=None, ge=1, le=100_000, description="how many came or signed; default: petitioners"
+        default=None,
+        ge=1,
+        le=100_000,
+        strict=True,
+        description="how many came or signed; default: petitioners",
     )
     title: str = Field(min_length=1, max_length=200)
     content: str = Field(min_length=1, max_length=50_000)
@@ -105,8 +111,8 @@ class RegistrationIn(BaseModel):
     region_code: str = Field(min_length=6, max_length=12)
     address: str | None = Field(default=None, max_length=500)
     received_at: datetime | None = Field(default=None, description="default: now")
-    anonymous: bool = False
-    accusation: bool = Field(default=False, description="检举控告: confidential")
+    anonymous: bool = Field(default=False, strict=True)
+    accusation: bool = Field(default=False, strict=True, description="检举控告: confidential")
 
     @field_validator("category")
     @classmethod
@@ -157,7 +163,7 @@ class CorrectionIn(BaseModel):
     region_code: str | None = Field(default=None, min_length=6, max_length=12)
     address: str | None = Field(default=None, max_length=500)
     petitioners: list[PetitionerIn] | None = Field(default=None, max_length=MAX_PETITIONERS)
-    people_count: int | None = Field(default=None, ge=1, le=100_000)
+    people_count: int | None = Field(default=None, ge=1, le=100_000, strict=True)
     reason: str | None = Field(default=None, max_length=1000, description="why (kept in history)")
 
     @field_validator("category")
@@ -202,7 +208,7 @@ class PersonQuery(BaseModel):
     id_number: str | None = Field(default=None, max_length=32)
     phone: str | None = Field(default=None, max_length=32)
     cursor: str | None = Field(default=None, max_length=200)
-    limit: int = Field(default=20, ge=1, le=100)
+    limit: int = Field(default=20, ge=1, le=100, strict=True)
 
 
 class PersonPetitions(BaseModel):
