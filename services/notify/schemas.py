@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.api.params import Moment
+
 Rating = Literal["satisfied", "basically_satisfied", "dissatisfied"]
 
 
@@ -104,7 +106,7 @@ class SmsReceipt(BaseModel):
     message_id: str = Field(min_length=1, max_length=64)
     provider_ref: str = Field(min_length=1, max_length=200)
     status: Literal["delivered", "undelivered"]
-    at: datetime | None = None
+    at: Moment | None = None
 
 
 class PreviewRequest(BaseModel):

@@ -92,3 +92,24 @@ def test_a_row_id_fits_bigint_and_is_positive() -> None:
     assert _refused("/rows/0") == ("row_id", "too_small")
     assert _refused("/rows/5?before=-149218940909975306240") == ("before", "too_small")
     assert client.get(f"/rows/{2**63 - 1}?before=7").json() == {"row_id": 2**63 - 1, "before": 7}
+
+
+def test_a_moment_in_a_body_is_a_string_not_a_number() -> None:
+    from pydantic import BaseModel, ValidationError
+
+    from shared.api.params import AwareMoment
+
+    class Body(BaseModel):
+        at: Moment
+        aware: AwareMoment | None = None
+
+    for number in (0, 1_700_000_000, 1.5):
+        with pytest.raises(ValidationError, match="invalid_datetime"):
+            Body.model_validate({"at": number})
+    with pytest.raises(ValidationError):
+        Body.model_validate({"at": "2026-03-05T09:30:00Z", "aware": "2026-03-05T09:30:00"})
+    taken = Body.model_validate(
+        {"at": "2026-03-05T09:30:00.123456789+08:00", "aware": "2026-03-05t01:30:00z"}
+    )
+    assert taken.aware is not None and taken.aware.utcoffset() is not None
+    assert Body(at=datetime(2026, 3, 5, 9, 30)).at.hour == 9  # built in code: a datetime

@@ -12,12 +12,13 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.casework.notice import kinds
 from services.casework.notice.examples import EXAMPLES
 from services.casework.notice.replies import ReplyTemplate
 from services.casework.notice.service import Delivery, NoticeRecord
+from shared.api.params import AwareMoment
 
 
 class _In(BaseModel):
@@ -58,7 +59,7 @@ class DeliveryIn(_In):
         description="签收 / 拒收 / 已寄出或已发送 (in person: signed or refused; "
         "electronic: sent or signed)"
     )
-    at: AwareDatetime = Field(description="when it was delivered (or sent)")
+    at: AwareMoment = Field(description="when it was delivered (or sent)")
 
 
 class DeliveryRead(BaseModel):

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.api.openapi import null_is_empty
+from shared.api.params import Moment
 from shared.reference import regions
 
 
@@ -43,8 +44,8 @@ class ProvincialPetition(BaseModel):
     content: str = Field(min_length=1, max_length=50_000)
     category: str | None = Field(default=None, max_length=200)
     region_code: str = Field(min_length=6, max_length=12)
-    transferred_at: datetime
-    deadline: datetime | None = None
+    transferred_at: Moment
+    deadline: Moment | None = None
     prior_case_nos: list[str] = Field(
         default_factory=list, max_length=100, json_schema_extra=null_is_empty
     )

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from shared.api.openapi import null_is_empty
+from shared.api.params import Moment
 from shared.reference import regions
 
 
@@ -67,7 +68,7 @@ class WorkOrder(BaseModel):
 
     order_no: str = Field(min_length=1, max_length=64)
     revision: int = Field(ge=1, strict=True)  # a JSON integer: not "1", not true
-    received_at: datetime
+    received_at: Moment
     channel: Literal["phone", "app", "wechat", "web", "sms"]
     anonymous: bool = Field(default=False, strict=True)  # before caller: its check reads this
     caller: Caller | None = Field(default=None, validate_default=True)
@@ -78,7 +79,7 @@ class WorkOrder(BaseModel):
     address: str = Field(min_length=1, max_length=500)
     location: HotlineLocation | None = None
     urgency: Literal["normal", "urgent", "emergency"]
-    due_at: datetime | None = None
+    due_at: Moment | None = None
     attachments: list[HotlineAttachment] = Field(
         default_factory=list, max_length=50, json_schema_extra=null_is_empty
     )
@@ -116,7 +117,7 @@ class BatchPush(BaseModel):
 class Cancellation(BaseModel):
     model_config = ConfigDict(extra="ignore")
     reason: str = Field(min_length=1, max_length=2000)
-    cancelled_at: datetime
+    cancelled_at: Moment
 
     @field_validator("cancelled_at")
     @classmethod
@@ -129,7 +130,7 @@ class Evaluation(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
     order_no: str = Field(min_length=1, max_length=64)
-    visited_at: datetime
+    visited_at: Moment
     contacted: bool = Field(strict=True)
     solved: bool | None = Field(default=None, strict=True)
     rating: Literal["满意", "基本满意", "不满意"] | None = None

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from shared.api.params import Moment
 from shared.crypto import is_valid_id_number, is_valid_mobile, normalize_id_number, normalize_phone
 from shared.reference import categories, regions
 
@@ -110,7 +111,7 @@ class RegistrationIn(BaseModel):
     category: str | None = Field(default=None, max_length=200, description="code or label")
     region_code: str = Field(min_length=6, max_length=12)
     address: str | None = Field(default=None, max_length=500)
-    received_at: datetime | None = Field(default=None, description="default: now")
+    received_at: Moment | None = Field(default=None, description="default: now")
     anonymous: bool = Field(default=False, strict=True)
     accusation: bool = Field(default=False, strict=True, description="检举控告: confidential")
 
