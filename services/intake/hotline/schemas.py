@@ -29,8 +29,8 @@ class Caller(BaseModel):
 
 class HotlineLocation(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    lat: float = Field(ge=-90, le=90)
-    lng: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90, strict=True)
+    lng: float = Field(ge=-180, le=180, strict=True)
 
 
 class HotlineAttachment(BaseModel):
