@@ -95,6 +95,27 @@ def body_schema(model: type[BaseModel]) -> dict[str, Any]:
     return out
 
 
+BEARER = "bearer"
+OPTIONAL_BEARER = "bearer_optional"
+
+
+def optional_bearer(doc: dict[str, Any]) -> dict[str, Any]:
+    """Operations a caller may use with or without a token (filing a petition anonymously or
+    signed in) as OpenAPI says so, ``security: [{}, {"bearer": []}]``: FastAPI would declare
+    the token required. ``shared.identity.deps`` marks them with the scheme
+    ``bearer_optional``, which this folds into ``bearer``."""
+    for item in doc.get("paths", {}).values():
+        for operation in item.values():
+            needs = operation.get("security", [])
+            if any(OPTIONAL_BEARER in requirement for requirement in needs):
+                operation["security"] = [{}, {BEARER: []}]
+    schemes = doc.get("components", {}).get("securitySchemes", {})
+    optional = schemes.pop(OPTIONAL_BEARER, None)
+    if optional is not None:
+        schemes.setdefault(BEARER, optional)
+    return doc
+
+
 def document_errors(doc: dict[str, Any]) -> dict[str, Any]:
     """Every operation answers any 4xx in the ``Error`` shape unless it declares a ``4XX`` of
     its own (Open311's error array): a ``4XX`` is added, and the 4xx an operation names
@@ -126,12 +147,13 @@ def _refers(node: Any, refs: set[str]) -> bool:
 
 
 def install_openapi(app: FastAPI) -> None:
-    """``app.openapi()`` (and so ``/openapi.json``) with :func:`document_errors` applied."""
+    """``app.openapi()`` (and so ``/openapi.json``) with :func:`optional_bearer` and
+    :func:`document_errors` applied."""
     derive = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = document_errors(derive())
+            app.openapi_schema = document_errors(optional_bearer(derive()))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

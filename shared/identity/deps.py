@@ -18,10 +18,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.api.errors import ApiError
+from shared.api.openapi import BEARER, OPTIONAL_BEARER
 from shared.clock import Clock, system_clock
 from shared.db import Database
 from shared.identity import service
@@ -123,7 +125,34 @@ async def principal_from_token(request: Request, token: str) -> Principal:
     return principal
 
 
-async def get_principal(request: Request) -> Principal:
+# Declares ``Authorization: Bearer <access token>`` in the OpenAPI document (the "Authorize"
+# button of /docs); the header is read and judged by ``bearer_token``, never by this.
+_WHERE_FROM = (
+    "the access_token of POST /api/v1/auth/login (staff) or of "
+    "POST /api/v1/citizen/auth/verify (citizens)"
+)
+Bearer = Annotated[
+    HTTPAuthorizationCredentials | None,
+    Security(
+        HTTPBearer(
+            auto_error=False, scheme_name=BEARER, bearerFormat="JWT", description=_WHERE_FROM
+        )
+    ),
+]
+OptionalBearer = Annotated[
+    HTTPAuthorizationCredentials | None,
+    Security(
+        HTTPBearer(
+            auto_error=False,
+            scheme_name=OPTIONAL_BEARER,
+            bearerFormat="JWT",
+            description=_WHERE_FROM,
+        )
+    ),
+]
+
+
+async def get_principal(request: Request, _: Bearer) -> Principal:
     """The authenticated caller; 401 ``not_authenticated`` without a token,
     ``invalid_token`` / ``token_expired`` / ``session_revoked`` / ``session_expired``."""
     token = bearer_token(request)
@@ -132,7 +161,7 @@ async def get_principal(request: Request) -> Principal:
     return await principal_from_token(request, token)
 
 
-async def optional_principal(request: Request) -> Principal | None:
+async def optional_principal(request: Request, _: OptionalBearer) -> Principal | None:
     """The caller when a token is sent (and it must then be valid), else None."""
     token = bearer_token(request)
     if token is None:

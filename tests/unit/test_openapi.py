@@ -285,3 +285,17 @@ async def test_405_allows_every_method_of_the_path(apps: dict[str, FastAPI]) -> 
                     assert answer.status_code == 405, f"{name}: {method} {url}"
                     allowed = {m.strip() for m in answer.headers["allow"].split(",")}
                     assert allowed == documented, f"{name}: {method} {url}"
+
+
+def test_the_bearer_token_is_declared_where_it_is_read(merged: dict[str, Any]) -> None:
+    """The "Authorize" button of /docs, and what a client generator reads: staff and citizen
+    operations need the token, the citizen's filing may be anonymous, partners sign instead."""
+    scheme = merged["components"]["securitySchemes"]
+    assert scheme == {"bearer": {**scheme["bearer"], "type": "http", "scheme": "bearer"}}
+    security = {(m, p): op.get("security") for p, m, op in operations(merged)}
+    assert security[("get", "/api/v1/casework/cases")] == [{"bearer": []}]
+    assert security[("get", "/api/v1/auth/me")] == [{"bearer": []}]
+    assert security[("post", "/api/v1/petitions")] == [{}, {"bearer": []}]
+    assert security[("post", "/api/v1/hotline/work-orders")] is None
+    assert security[("get", "/open311/v2/services.{fmt}")] is None
+    assert "bearer_optional" not in str(merged)
