@@ -71,6 +71,9 @@ AwareMoment = Annotated[AwareDatetime, BeforeValidator(_moment)]
 MONTH_PATTERN = r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$"
 """``YYYY-MM`` of years 1900–2999."""
 
+INT_MAX = 2**31 - 1
+"""The largest PostgreSQL ``integer``: counts and revisions stored in one."""
+
 ROW_ID_MAX = 2**63 - 1
 RowId = Annotated[int, annotated_types.Ge(1), annotated_types.Le(ROW_ID_MAX)]
 """A ``bigint`` row id (alerts, inbox items, archived reports, paging cursors)."""

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from shared.api.openapi import null_is_empty
-from shared.api.params import Moment
+from shared.api.params import INT_MAX, Moment
 from shared.reference import regions
 
 
@@ -67,7 +67,8 @@ class WorkOrder(BaseModel):
     )
 
     order_no: str = Field(min_length=1, max_length=64)
-    revision: int = Field(ge=1, strict=True)  # a JSON integer: not "1", not true
+    # a JSON integer (not "1", not true) that fits the column
+    revision: int = Field(ge=1, le=INT_MAX, strict=True)
     received_at: Moment
     channel: Literal["phone", "app", "wechat", "web", "sms"]
     anonymous: bool = Field(default=False, strict=True)  # before caller: its check reads this

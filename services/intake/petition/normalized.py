@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from shared.api.params import INT_MAX
 from shared.crypto import is_valid_id_number, is_valid_mobile, normalize_id_number, normalize_phone
 from shared.reference.regions import RegionLevel
 from shared.text import printable
@@ -186,7 +187,8 @@ class NormalizedPetition(BaseModel):
     accusation: bool = False  # 检举控告: confidential from the first moment
     quality_flags: list[QualityFlag] = Field(default_factory=list)
     source_deadline: datetime | None = None
-    public_attention: int | None = Field(default=None, ge=0)  # likes, where the source has them
+    # likes, where the source has them
+    public_attention: int | None = Field(default=None, ge=0, le=INT_MAX)
     registered_by: str | None = None  # the staff member at the desk (首问负责)
     # the administrative level of the desk that registered it (its unit's highest region):
     # set by the registrar path only (never taken from a citizen's or a partner's request);
