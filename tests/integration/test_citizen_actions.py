@@ -218,3 +218,28 @@ async def test_a_retry_over_the_limit_gets_its_stored_answer(
         assert over.status_code == 429
         retry = await client.post("/api/v1/petitions", json=PETITION, headers=key)
         assert retry.status_code == 201 and retry.json() == first.json()
+
+
+async def test_an_attachment_name_is_printable_text(settings: Settings, clean: None) -> None:
+    """The name is for display only (the object is stored by its hash): control characters in
+    it — U+0000 included, which PostgreSQL cannot hold — are dropped, not a 500."""
+    async with intake_client(settings) as client:
+        created = (await client.post("/api/v1/petitions", json=ANON)).json()
+        url = f"/api/v1/petitions/{created['tracking_no']}/attachments"
+        for raw, shown in (("照片\x00\x0b.jpg", "照片.jpg"), ("\x00", "attachment")):
+            # written by hand: httpx would percent-encode the control characters of the name
+            form = (
+                (
+                    f'--b\r\nContent-Disposition: form-data; name="code"\r\n\r\n'
+                    f"{created['query_code']}\r\n--b\r\nContent-Disposition: form-data; "
+                    f'name="file"; filename="{raw}"\r\nContent-Type: image/jpeg\r\n\r\n'
+                ).encode()
+                + b"\xff\xd8\xff"
+                + b"1" * 2000
+                + b"\r\n--b--\r\n"
+            )
+            named = await client.post(
+                url, content=form, headers={"Content-Type": "multipart/form-data; boundary=b"}
+            )
+            assert named.status_code == 201, named.text
+            assert named.json()["name"] == shown

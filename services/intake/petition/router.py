@@ -38,6 +38,7 @@ from shared.ids import uuid7
 from shared.security import Keys
 from shared.settings import Settings
 from shared.storage import object_store
+from shared.text import printable
 
 router = APIRouter(prefix="/api/v1/petitions", tags=["petitions (citizens)"])
 
@@ -335,7 +336,8 @@ async def add_attachment(
             "the file's content does not match its declared type",
             field="file",
         )
-    name = (file.filename or "attachment")[:255]
+    # a display name only (the object is stored by its hash): what XML and PostgreSQL can hold
+    name = printable(file.filename or "").strip()[:255] or "attachment"
 
     async def act(conn: AsyncConnection, row: Any) -> dict[str, Any]:
         key, sha256 = await object_store(settings).put(data)
